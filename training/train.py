@@ -1,0 +1,259 @@
+"""Train the DCGAN image prior on a folder of aligned CelebA faces.
+
+One CPU, one GPU, or many processes with torchrun (DistributedDataParallel; gloo on CPU, nccl on
+GPU):
+
+    python training/train.py --data ../shared/data/celeba/train --out runs/dcgan --epochs 32
+    torchrun --nproc-per-node 4 training/train.py --data DIR --out runs/dcgan
+
+A run writes into --out: `checkpoint.pt` (everything needed to resume), `log.jsonl` and `loss.png`
+(the losses), `samples/` (a grid from 64 fixed latents at intervals) and `epoch-NNN/` (the models
+after each epoch, in the `save_pretrained` layout that `RestorationPipeline.from_pretrained` reads).
+Running the same command again resumes exactly where the run stopped: every random draw (the data
+order, the flips, the latents) is a pure function of (seed, step, rank), so a resumed run takes the
+same steps as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from torchvision.utils import save_image
+from tqdm import tqdm
+
+from ganmap.data import FaceFolder
+from ganmap.models import Discriminator, Generator, to_unit
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, help="folder of aligned CelebA JPEGs (any size)")
+    parser.add_argument("--out", default="runs/dcgan", help="run folder (resumed if it exists)")
+    parser.add_argument("--epochs", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=64, help="per process")
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam step size for G and D")
+    parser.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (DCGAN: 0.5)")
+    parser.add_argument("--latent-dim", type=int, default=100)
+    parser.add_argument("--width", type=int, default=64, help="channels of the widest-but-one layer")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--checkpoint-every", type=int, default=100, help="steps")
+    parser.add_argument("--sample-every", type=int, default=500, help="steps")
+    parser.add_argument("--log-every", type=int, default=10, help="steps")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this global step")
+    parser.add_argument("--push-to-hub", metavar="REPO", default=None, help="publish the result")
+    return parser.parse_args(argv)
+
+
+STEP, ORDER, SAMPLES = 0, 1, 2  # the purposes of random draws, part of their key
+
+
+def draws(*key: int) -> torch.Generator:
+    """A random generator that is a pure function of `key` (seed, purpose, step, ...): no state to
+    save, so a resumed run draws exactly what an uninterrupted one would."""
+    state = np.random.SeedSequence(list(key)).generate_state(1)[0]
+    return torch.Generator().manual_seed(int(state))
+
+
+def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, rank: int, world: int):
+    """This process's batches (lists of indices) for one epoch; every process sees a distinct shard."""
+    order = torch.randperm(n, generator=draws(seed, ORDER, epoch)).tolist()[rank::world]
+    return [order[i : i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
+
+
+def save_models(folder: Path, generator: Generator, discriminator: Discriminator) -> None:
+    generator.save_pretrained(folder / "generator")
+    discriminator.save_pretrained(folder / "discriminator")
+
+
+def plot_losses(log_file: Path, out_file: Path) -> None:
+    """loss.png from log.jsonl; skipped quietly when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    rows = [json.loads(line) for line in log_file.read_text().splitlines()]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for key in ("loss_d", "loss_g"):
+        ax.plot([r["epoch"] for r in rows], [r[key] for r in rows], label=key, linewidth=0.8)
+    ax.set(xlabel="epoch", ylabel="loss", title="DCGAN losses")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    # --- processes and devices ------------------------------------------------------------------
+    distributed = "WORLD_SIZE" in os.environ
+    rank, world = 0, 1
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+            torch.cuda.set_device(device)
+    main_process = rank == 0
+    out = Path(args.out)
+    if main_process:
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+
+    # --- data and models --------------------------------------------------------------------------
+    faces = FaceFolder(args.data, limit=args.limit)
+    steps_per_epoch = len(faces) // (args.batch_size * world)
+    if steps_per_epoch == 0:
+        sys.exit(f"{len(faces)} images are fewer than one batch of {args.batch_size} x {world}")
+    total_steps = args.epochs * steps_per_epoch
+    if args.max_steps is not None:
+        total_steps = min(total_steps, args.max_steps)
+
+    torch.manual_seed(args.seed)  # the same initial weights on every process
+    generator = Generator(args.latent_dim, args.width).to(device).train()
+    discriminator = Discriminator(args.width).to(device).train()
+    opt_g = torch.optim.Adam(generator.parameters(), args.lr, betas=(args.beta1, 0.999))
+    opt_d = torch.optim.Adam(discriminator.parameters(), args.lr, betas=(args.beta1, 0.999))
+
+    step = 0
+    checkpoint_file, log_file = out / "checkpoint.pt", out / "log.jsonl"
+    if checkpoint_file.exists():
+        state = torch.load(checkpoint_file, map_location=device, weights_only=True)
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        step = state["step"]
+        if main_process:
+            print(f"resuming {out} at step {step} (epoch {step / steps_per_epoch:.2f})")
+            if log_file.exists():  # drop what was logged after the checkpoint: it will be redone
+                lines = log_file.read_text().splitlines()
+                kept = [line for line in lines if json.loads(line)["step"] <= step]
+                log_file.write_text("".join(line + "\n" for line in kept))
+
+    g_model, d_model = generator, discriminator
+    if distributed:
+        ids = [device.index] if device.type == "cuda" else None
+        g_model = DistributedDataParallel(generator, device_ids=ids)
+        d_model = DistributedDataParallel(discriminator, device_ids=ids)
+    fixed_latents = torch.rand(64, args.latent_dim, generator=draws(args.seed, SAMPLES)) * 2 - 1
+
+    def save_checkpoint() -> None:
+        state = dict(
+            generator=generator.state_dict(),
+            discriminator=discriminator.state_dict(),
+            opt_g=opt_g.state_dict(),
+            opt_d=opt_d.state_dict(),
+            step=step,
+            args=vars(args),
+        )
+        torch.save(state, out / "checkpoint.tmp")
+        os.replace(out / "checkpoint.tmp", checkpoint_file)  # never a half-written checkpoint
+        plot_losses(log_file, out / "loss.png")
+
+    def save_samples() -> None:
+        generator.eval()
+        with torch.no_grad():
+            grid = to_unit(generator(fixed_latents.to(device)))
+        save_image(grid, out / "samples" / f"step-{step:06d}.png", nrow=8)
+        generator.train()
+
+    # --- the loop ---------------------------------------------------------------------------------
+    bar = tqdm(total=total_steps, initial=step, disable=not main_process, unit="step")
+    log = open(log_file, "a") if main_process else None
+    tick = time.perf_counter()
+    while step < total_steps:
+        epoch, first = divmod(step, steps_per_epoch)
+        batches = epoch_batches(len(faces), args.batch_size, epoch, args.seed, rank, world)
+        loader = DataLoader(faces, batch_sampler=batches[first:], num_workers=args.workers)
+        for real in loader:
+            rng = draws(args.seed, STEP, step, rank)
+            flip = torch.rand(len(real), generator=rng) < 0.5
+            real = torch.where(flip[:, None, None, None], real.flip(-1), real)
+            real = (real * 2 - 1).to(device)
+            z = (torch.rand(len(real), args.latent_dim, generator=rng) * 2 - 1).to(device)
+
+            # Discriminator: real -> 1, generated -> 0 (logits, so the losses stay finite).
+            fake = g_model(z)
+            logit_real, logit_fake = d_model(real), d_model(fake.detach())
+            loss_d = F.binary_cross_entropy_with_logits(
+                logit_real, torch.ones_like(logit_real)
+            ) + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+
+            # Generator: the non-saturating loss, -log D(G(z)).
+            logit_gen = d_model(fake)
+            loss_g = F.binary_cross_entropy_with_logits(logit_gen, torch.ones_like(logit_gen))
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            step += 1
+
+            if main_process:
+                bar.update()
+                if step % args.log_every == 0:
+                    now = time.perf_counter()
+                    rate = args.log_every * len(real) * world / (now - tick)
+                    tick = now
+                    row = dict(
+                        step=step,
+                        epoch=round(step / steps_per_epoch, 4),
+                        loss_d=loss_d.item(),
+                        loss_g=loss_g.item(),
+                        d_real=torch.sigmoid(logit_real).mean().item(),
+                        d_fake=torch.sigmoid(logit_fake).mean().item(),
+                        images_per_s=round(rate, 1),
+                    )
+                    log.write(json.dumps(row) + "\n")
+                    log.flush()
+                    bar.set_postfix(
+                        epoch=f"{row['epoch']:.2f}", D=f"{row['loss_d']:.3f}",
+                        G=f"{row['loss_g']:.3f}", img_s=f"{rate:.0f}",
+                    )  # fmt: skip
+                if step % args.sample_every == 0:
+                    save_samples()
+                if step % steps_per_epoch == 0:
+                    save_models(out / f"epoch-{step // steps_per_epoch:03d}", generator, discriminator)
+                if step % args.checkpoint_every == 0 or step % steps_per_epoch == 0:
+                    save_checkpoint()
+            if step >= total_steps:
+                break
+
+    if main_process:
+        bar.close()
+        save_checkpoint()
+        save_samples()
+        save_models(out / "final", generator, discriminator)
+        log.close()
+        print(f"finished at step {step}; models in {out / 'final'}")
+        if args.push_to_hub:
+            from ganmap import RestorationPipeline
+
+            RestorationPipeline.from_pretrained(out / "final").push_to_hub(args.push_to_hub)
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
