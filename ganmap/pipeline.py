@@ -1,0 +1,263 @@
+"""`RestorationPipeline`: one trained DCGAN, five restoration tasks (Yeh, Lim et al., 2018).
+
+    pipe = RestorationPipeline.from_pretrained()          # the weights bundled with the package
+    out = pipe(observation, task="super-resolution")      # a 16 x 16 face -> 64 x 64
+    out.image.save("restored.png")
+
+The pipeline owns frozen models (eval mode, no parameter gradients) and keeps no state between
+calls: every call draws from its own seeded random generator, so calls from several threads at
+once are safe and a seed gives the same result whatever else runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from . import hub
+from .blending import poisson_blend
+from .images import ImageError, ImageLike, centre_square, paste_back, to_pil, to_tensor
+from .models import IMAGE_SIZE, Discriminator, Generator, to_unit
+from .settings import Settings, settings_for
+from .solver import ProgressCallback, solve
+from .tasks import Inpainting, Task, get_task, luma
+
+MAX_BATCH = 4096  # images x restarts solved at once; beyond that memory runs out on small machines
+MAX_SEED = 2**63 - 1
+
+
+@dataclass
+class RestorationOutput:
+    """What a restoration returns. For a list of inputs each field is a list, one entry per image.
+
+    Attributes:
+        image: the restoration, 64 x 64 RGB.
+        framed: the restoration put back at the input's framing (the input's size, times 4 for
+            4x super-resolution), the rest of the input around it.
+        observation: the observation as the solver saw it (after cropping and resizing).
+        candidates: G(z) of every restart, best first (before blending or data consistency).
+        losses: the final objective (Eq. 3) of every restart, best first.
+        history: the best objective after each iteration (for plotting convergence).
+        settings: the solver settings used.
+    """
+
+    image: Any
+    framed: Any
+    observation: Any
+    candidates: Any
+    losses: Any
+    history: Any
+    settings: Settings
+
+
+class RestorationPipeline:
+    """Restore faces with a DCGAN prior: z* = argmin Eq. 3, then G(z*), post-processed per task."""
+
+    def __init__(self, generator: Generator, discriminator: Discriminator, card: str | None = None):
+        self.generator = generator.eval().requires_grad_(False)
+        self.discriminator = discriminator.eval().requires_grad_(False)
+        self.card = card or hub.default_card()
+        self._lock = threading.Lock()  # only for moving the models between devices
+
+    @property
+    def components(self) -> dict[str, torch.nn.Module]:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    def to(self, device: str | torch.device) -> RestorationPipeline:
+        with self._lock:
+            self.generator.to(device)
+            self.discriminator.to(device)
+        return self
+
+    # --- persistence ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path_or_repo_id: str | Path | None = None,
+        *,
+        revision: str | None = None,
+        cache_dir: str | Path | None = None,
+        token: str | bool | None = None,
+        local_files_only: bool = False,
+    ) -> RestorationPipeline:
+        """Load a pipeline: None for the bundled weights, a local folder, or a Hub repo id."""
+        folder = hub.resolve(
+            path_or_repo_id,
+            revision=revision,
+            cache_dir=cache_dir,
+            token=token,
+            local_files_only=local_files_only,
+        )
+        card_file = folder / hub.CARD_NAME
+        card = card_file.read_text() if card_file.is_file() else None
+        return cls(**hub.load_components(folder), card=card)
+
+    def save_pretrained(self, folder: str | Path) -> None:
+        """Write the Hub layout (model_index.json, model card, one subfolder per model)."""
+        hub.save_components(Path(folder), self.components, self.card)
+
+    def push_to_hub(self, repo_id: str, *, private: bool | None = None, token: str | None = None):
+        """Publish the pipeline as a Hub model repository (created if needed)."""
+        return hub.push_folder_to_hub(self.components, self.card, repo_id, private=private, token=token)
+
+    # --- restoration ----------------------------------------------------------------------------
+
+    def defaults(self, task: str | Task, preset: str = "default") -> Settings:
+        """The settings a call uses for `task` when none are given."""
+        return settings_for(get_task(task).name, preset)
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        image: ImageLike | list[ImageLike],
+        task: str | Task = "inpainting",
+        *,
+        mask: ImageLike | None = None,
+        lam: float | None = None,
+        iterations: int | None = None,
+        restarts: int | None = None,
+        step_size: float | None = None,
+        seed: int | None = None,
+        settings: str = "default",
+        blend: bool | None = None,
+        data_consistency: bool | None = None,
+        callback: ProgressCallback | None = None,
+        progress: bool = True,
+    ) -> RestorationOutput:
+        """Restore one observation, or a list of them.
+
+        Args:
+            image: what the user holds: the image with its hole (inpainting), a gray image
+                (colorization; a colour one is first turned to luma), the low-resolution image
+                (super-resolution: 16 x 16 for factor 4), the noisy or quantized image. PIL, a
+                numpy array (H x W [x C]) or a tensor (C x H x W), or a file path. Other sizes
+                are cut to their centre square and resized; see `ganmap.images`.
+            task: one of `ganmap.TASKS` or a Task object (e.g. `SuperResolution(factor=2)`).
+            mask: inpainting only: True / white where pixels are missing, at the image's framing
+                (same height and width as `image`). None: the task's own (the centre 32 x 32).
+            lam, iterations, restarts, step_size, blend, data_consistency: override the preset
+                (see `Settings`); None keeps it.
+            seed: seeds the initial latents (0 to 2**63 - 1); None means 0, so calls repeat.
+            settings: the preset, "default" (fast, tuned) or "paper" (the published method).
+            callback: called as callback(iteration, iterations, objective) after every step;
+                raising from it aborts the call.
+            progress: show a tqdm bar.
+        """
+        task = get_task(task)
+        config = self.defaults(task, settings).update(
+            lam=lam,
+            iterations=iterations,
+            restarts=restarts,
+            step_size=step_size,
+            blend=blend,
+            data_consistency=data_consistency,
+        )
+        seed = 0 if seed is None else seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
+        single = not isinstance(image, list)
+        inputs = [to_tensor(x) for x in ([image] if single else image)]
+        if not inputs:
+            raise ValueError("got an empty list of images")
+        if len(inputs) * config.restarts > MAX_BATCH:
+            raise ValueError(
+                f"{len(inputs)} images x {config.restarts} restarts exceeds {MAX_BATCH} at once; "
+                "pass fewer images per call"
+            )
+        if mask is not None:
+            task = self._inpainting_task(task, mask, inputs)
+        observation = torch.stack([self._observe(x, task) for x in inputs]).to(self.device)
+
+        solution = solve(
+            self.generator,
+            self.discriminator,
+            task,
+            observation,
+            lam=float(config.lam),
+            iterations=config.iterations,
+            restarts=config.restarts,
+            step_size=float(config.step_size),
+            seed=seed,
+            fast=len(inputs) * config.restarts >= 16,
+            callback=callback,
+            progress=progress,
+        )
+        restored = self._postprocess(solution.images[:, 0], observation, task, config)
+
+        outputs = [
+            dict(
+                image=to_pil(restored[i]),
+                framed=to_pil(paste_back(restored[i].cpu(), inputs[i], task.scale)),
+                observation=to_pil(observation[i]),
+                candidates=[to_pil(c) for c in solution.images[i]],
+                losses=solution.losses[i].tolist(),
+                history=solution.history[:, i].tolist(),
+            )
+            for i in range(len(inputs))
+        ]
+        fields = outputs[0] if single else {k: [o[k] for o in outputs] for k in outputs[0]}
+        return RestorationOutput(**fields, settings=config)
+
+    def _observe(self, image: torch.Tensor, task: Task) -> torch.Tensor:
+        """The input as the task's observation: framed, sized, with the right channels."""
+        channels, side, _ = task.observation_shape
+        square = centre_square(image, side)
+        if channels == 1 and square.shape[0] == 3:
+            square = luma(square[None])[0]
+        elif channels == 3 and square.shape[0] == 1:
+            square = square.expand(3, -1, -1)
+        return task.corrupt(square[None])[0] if isinstance(task, Inpainting) else square
+
+    def _inpainting_task(self, task: Task, mask: ImageLike, inputs: list[torch.Tensor]) -> Task:
+        if not isinstance(task, Inpainting):
+            raise ValueError(f"a mask is only used for inpainting, not {task.name}")
+        missing = to_tensor(mask)
+        for x in inputs:
+            if missing.shape[1:] != x.shape[1:]:
+                raise ValueError(
+                    f"the mask is {missing.shape[2]} x {missing.shape[1]} but the image is "
+                    f"{x.shape[2]} x {x.shape[1]}: give a mask of the image's size"
+                )
+        return Inpainting(missing=centre_square(missing.mean(0, keepdim=True), IMAGE_SIZE)[0] > 0.5)
+
+    def _postprocess(
+        self, image: torch.Tensor, observation: torch.Tensor, task: Task, config: Settings
+    ) -> torch.Tensor:
+        if isinstance(task, Inpainting) and config.blend:
+            return poisson_blend(image, observation, task.missing)
+        if config.data_consistency:
+            return task.consistent(image, observation)
+        return image
+
+    def generate(self, count: int, seed: int = 0) -> list[Image.Image]:
+        """Samples G(z), z ~ U[-1, 1]^nz: faces of the prior, e.g. for demos and examples."""
+        rng = torch.Generator().manual_seed(seed)
+        z = torch.rand(count, self.generator.latent_dim, generator=rng) * 2 - 1
+        with torch.no_grad():
+            return [to_pil(x) for x in to_unit(self.generator(z.to(self.device))).clamp(0, 1)]
+
+
+def corrupt(
+    image: ImageLike, task: str | Task = "inpainting", *, seed: int = 0
+) -> Image.Image:
+    """The paper's observation of a clean face (cut to its centre square, 64 x 64): what
+    `RestorationPipeline` restores. Seeded where the corruption is random (denoising)."""
+    clean = to_tensor(image)
+    if clean.shape[0] == 1:
+        clean = clean.expand(3, -1, -1)
+    task = get_task(task)
+    observation = task.corrupt(centre_square(clean, IMAGE_SIZE)[None], torch.Generator().manual_seed(seed))
+    return to_pil(observation[0])
+
+
+__all__ = ["RestorationPipeline", "RestorationOutput", "corrupt", "ImageError"]
