@@ -18,7 +18,9 @@ import torch
 OFFSETS = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
 
-def poisson_blend(source: torch.Tensor, target: torch.Tensor, missing: torch.Tensor) -> torch.Tensor:
+def poisson_blend(
+    source: torch.Tensor, target: torch.Tensor, missing: torch.Tensor
+) -> torch.Tensor:
     """Blend `source` into `target` where `missing` is True.
 
     Args:
@@ -51,10 +53,15 @@ def poisson_blend(source: torch.Tensor, target: torch.Tensor, missing: torch.Ten
         in_hole = neighbour >= 0
         entries_i.append(p[in_hole])
         entries_j.append(neighbour[in_hole])
-        rhs[p[~in_hole]] += tgt[:, r[~in_hole], c[~in_hole]].T  # Dirichlet boundary: observed pixels
+        rhs[p[~in_hole]] += tgt[
+            :, r[~in_hole], c[~in_hole]
+        ].T  # Dirichlet boundary: observed pixels
     i, j = np.concatenate(entries_i), np.concatenate(entries_j)
     laplacian = scipy.sparse.csc_matrix(
-        (np.concatenate([degree, -np.ones(i.size)]), (np.r_[np.arange(rows.size), i], np.r_[np.arange(rows.size), j])),
+        (
+            np.concatenate([degree, -np.ones(i.size)]),
+            (np.r_[np.arange(rows.size), i], np.r_[np.arange(rows.size), j]),
+        ),
         shape=(rows.size, rows.size),
     )
     solution = scipy.sparse.linalg.splu(laplacian).solve(rhs)  # (pixels, N*C)

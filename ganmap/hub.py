@@ -2,6 +2,7 @@
 
     model_index.json       which component lives in which subfolder
     README.md              the model card (YAML metadata + text)
+    samples.png            64 samples of the generator, shown by the card
     generator/             config.json + model.safetensors
     discriminator/         config.json + model.safetensors
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from huggingface_hub import HfApi, ModelCard, ModelCardData, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+from PIL import Image
 from torch import nn
 
 from .models import CONFIG_NAME, HUB_METADATA, WEIGHTS_NAME, Discriminator, Generator, WeightsError
@@ -25,6 +27,7 @@ from .models import CONFIG_NAME, HUB_METADATA, WEIGHTS_NAME, Discriminator, Gene
 BUNDLED = Path(__file__).parent / "weights"
 INDEX_NAME = "model_index.json"
 CARD_NAME = "README.md"
+SAMPLES_NAME = "samples.png"
 COMPONENTS: dict[str, type[nn.Module]] = {"generator": Generator, "discriminator": Discriminator}
 
 
@@ -92,9 +95,13 @@ def load_components(folder: Path) -> dict[str, nn.Module]:
     return components
 
 
-def save_components(folder: Path, components: dict[str, nn.Module], card: str) -> None:
-    """Write the layout: one subfolder per component, the index and the model card."""
+def save_components(
+    folder: Path, components: dict[str, nn.Module], card: str, samples: Image.Image
+) -> None:
+    """Write the layout: one subfolder per component, the index, the model card and the card's
+    picture of samples (made by the generator being saved, so it always shows these weights)."""
     folder.mkdir(parents=True, exist_ok=True)
+    samples.save(folder / SAMPLES_NAME)
     for name, module in components.items():
         module.save_pretrained(folder / name)
         (folder / name / CARD_NAME).unlink(missing_ok=True)  # one card, at the top
@@ -123,6 +130,7 @@ def default_card() -> str:
         "```python\nfrom ganmap import RestorationPipeline\n\n"
         'pipe = RestorationPipeline.from_pretrained("REPO_ID")\n'
         'restored = pipe(image, task="inpainting").image\n```\n\n'
+        "![64 samples of the generator](samples.png)\n\n"
         "Weights trained on CelebA inherit its terms: non-commercial research use only.\n"
     )
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n{text}"))
@@ -131,6 +139,7 @@ def default_card() -> str:
 def push_folder_to_hub(
     components: dict[str, nn.Module],
     card: str,
+    samples: Image.Image,
     repo_id: str,
     *,
     private: bool | None = None,
@@ -141,6 +150,6 @@ def push_folder_to_hub(
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        save_components(Path(tmp), components, card)
+        save_components(Path(tmp), components, card, samples)
         info = api.upload_folder(repo_id=repo_id, folder_path=tmp, commit_message=commit_message)
     return str(info)

@@ -55,7 +55,9 @@ def _check_size(width: int, height: int) -> None:
             "resize it first: the model works on 64 x 64 faces"
         )
     if min(width, height) < MIN_SIDE:
-        raise ImageError(f"image of {width} x {height} pixels is too small (at least {MIN_SIDE} a side)")
+        raise ImageError(
+            f"image of {width} x {height} pixels is too small (at least {MIN_SIDE} a side)"
+        )
 
 
 def _pil_to_array(image: Image.Image) -> np.ndarray:

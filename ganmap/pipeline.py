@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 from PIL import Image
+from torchvision.utils import make_grid
 
 from . import hub
 from .blending import poisson_blend
@@ -104,11 +105,13 @@ class RestorationPipeline:
 
     def save_pretrained(self, folder: str | Path) -> None:
         """Write the Hub layout (model_index.json, model card, one subfolder per model)."""
-        hub.save_components(Path(folder), self.components, self.card)
+        hub.save_components(Path(folder), self.components, self.card, self.sample_grid())
 
     def push_to_hub(self, repo_id: str, *, private: bool | None = None, token: str | None = None):
         """Publish the pipeline as a Hub model repository (created if needed)."""
-        return hub.push_folder_to_hub(self.components, self.card, repo_id, private=private, token=token)
+        return hub.push_folder_to_hub(
+            self.components, self.card, self.sample_grid(), repo_id, private=private, token=token
+        )
 
     # --- restoration ----------------------------------------------------------------------------
 
@@ -241,22 +244,31 @@ class RestorationPipeline:
 
     def generate(self, count: int, seed: int = 0) -> list[Image.Image]:
         """Samples G(z), z ~ U[-1, 1]^nz: faces of the prior, e.g. for demos and examples."""
+        return [to_pil(x) for x in self._samples(count, seed)]
+
+    def sample_grid(self, count: int = 64, seed: int = 0, columns: int = 8) -> Image.Image:
+        """`count` samples in a grid with 2-pixel gaps: the picture of a model card."""
+        return to_pil(make_grid(self._samples(count, seed), nrow=columns, padding=2, pad_value=1))
+
+    @torch.no_grad()
+    def _samples(self, count: int, seed: int) -> torch.Tensor:
+        if not 1 <= count <= MAX_BATCH:
+            raise ValueError(f"count must be from 1 to {MAX_BATCH}, got {count!r}")
         rng = torch.Generator().manual_seed(seed)
         z = torch.rand(count, self.generator.latent_dim, generator=rng) * 2 - 1
-        with torch.no_grad():
-            return [to_pil(x) for x in to_unit(self.generator(z.to(self.device))).clamp(0, 1)]
+        return to_unit(self.generator(z.to(self.device))).clamp(0, 1).cpu()
 
 
-def corrupt(
-    image: ImageLike, task: str | Task = "inpainting", *, seed: int = 0
-) -> Image.Image:
+def corrupt(image: ImageLike, task: str | Task = "inpainting", *, seed: int = 0) -> Image.Image:
     """The paper's observation of a clean face (cut to its centre square, 64 x 64): what
     `RestorationPipeline` restores. Seeded where the corruption is random (denoising)."""
     clean = to_tensor(image)
     if clean.shape[0] == 1:
         clean = clean.expand(3, -1, -1)
     task = get_task(task)
-    observation = task.corrupt(centre_square(clean, IMAGE_SIZE)[None], torch.Generator().manual_seed(seed))
+    observation = task.corrupt(
+        centre_square(clean, IMAGE_SIZE)[None], torch.Generator().manual_seed(seed)
+    )
     return to_pil(observation[0])
 
 

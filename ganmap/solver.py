@@ -77,10 +77,7 @@ def solve(
     nz = generator.latent_dim
     rng = torch.Generator().manual_seed(seed)
     z = torch.cat(
-        [
-            initial_latents(restarts, nz, rng, None if start is None else start[i])
-            for i in range(n)
-        ]
+        [initial_latents(restarts, nz, rng, None if start is None else start[i]) for i in range(n)]
     ).to(device)
     z.requires_grad_(True)
     targets = observation.repeat_interleave(restarts, dim=0)

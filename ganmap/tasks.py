@@ -51,7 +51,9 @@ class Task:
         side = IMAGE_SIZE // self.scale
         return (self.observation_channels, side, side)
 
-    def corrupt(self, clean: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def corrupt(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         raise NotImplementedError
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
@@ -82,13 +84,19 @@ class Inpainting(Task):
         missing = missing.bool()
         if not missing.any():
             raise ValueError("the inpainting mask marks no pixel as missing: nothing to restore")
+        if missing.all():
+            raise ValueError(
+                "the inpainting mask marks every pixel as missing: nothing is observed"
+            )
         object.__setattr__(self, "missing", missing)
 
     @property
     def known(self) -> torch.Tensor:
         return (~self.missing).float()
 
-    def corrupt(self, clean: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def corrupt(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         return self.forward(clean)  # the hole is set to 0 (any value would do: A ignores it)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
@@ -109,9 +117,13 @@ class Colorization(Task):
 
     def __post_init__(self) -> None:
         if self.operator not in ("luma", "value"):
-            raise ValueError(f"colorization operator must be 'luma' or 'value', got {self.operator!r}")
+            raise ValueError(
+                f"colorization operator must be 'luma' or 'value', got {self.operator!r}"
+            )
 
-    def corrupt(self, clean: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def corrupt(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         return luma(clean)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
@@ -137,7 +149,9 @@ class SuperResolution(Task):
     def scale(self) -> int:  # type: ignore[override]
         return self.factor
 
-    def corrupt(self, clean: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def corrupt(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         return self.forward(clean)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
@@ -146,7 +160,9 @@ class SuperResolution(Task):
     def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
         """Replace the block means by the observed ones: the nearest image with A(x) = y."""
         residual = observation - self.forward(image)
-        return (image + F.interpolate(residual, scale_factor=self.factor, mode="nearest")).clamp(0, 1)
+        return (image + F.interpolate(residual, scale_factor=self.factor, mode="nearest")).clamp(
+            0, 1
+        )
 
 
 @dataclass(frozen=True)
@@ -160,7 +176,9 @@ class Denoising(Task):
         if not 0 < self.sigma <= 1:
             raise ValueError(f"noise sigma must be in (0, 1], got {self.sigma!r}")
 
-    def corrupt(self, clean: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def corrupt(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype)
         return (clean + self.sigma * noise.to(clean.device)).clamp(0, 1)
 
@@ -177,9 +195,13 @@ class Quantization(Task):
 
     def __post_init__(self) -> None:
         if not isinstance(self.levels, int) or not 2 <= self.levels <= 256:
-            raise ValueError(f"quantization levels must be an integer in [2, 256], got {self.levels!r}")
+            raise ValueError(
+                f"quantization levels must be an integer in [2, 256], got {self.levels!r}"
+            )
 
-    def corrupt(self, clean: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def corrupt(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         steps = self.levels - 1
         return torch.round(clean * steps) / steps
 
@@ -187,9 +209,12 @@ class Quantization(Task):
         return image
 
     def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
-        """Clip each pixel into its quantization cell: the values that would quantize to y."""
-        half = 0.5 / (self.levels - 1)
-        return torch.minimum(torch.maximum(image, observation - half), observation + half).clamp(0, 1)
+        """Clip each pixel into its quantization cell: the values that would quantize to y (a
+        hair inside the cell, since a value on the edge may round either way)."""
+        half = 0.5 / (self.levels - 1) - 1e-4
+        return torch.minimum(torch.maximum(image, observation - half), observation + half).clamp(
+            0, 1
+        )
 
 
 TASKS: dict[str, Task] = {

@@ -45,7 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam step size for G and D")
     parser.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (DCGAN: 0.5)")
     parser.add_argument("--latent-dim", type=int, default=100)
-    parser.add_argument("--width", type=int, default=64, help="channels of the widest-but-one layer")
+    parser.add_argument(
+        "--width", type=int, default=64, help="channels of the widest-but-one layer"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # --- the loop ---------------------------------------------------------------------------------
     bar = tqdm(total=total_steps, initial=step, disable=not main_process, unit="step")
-    log = open(log_file, "a") if main_process else None
+    log = open(log_file, "a") if main_process else None  # noqa: SIM115 (closed after the loop)
     tick = time.perf_counter()
     while step < total_steps:
         epoch, first = divmod(step, steps_per_epoch)
@@ -234,7 +236,9 @@ def main(argv: list[str] | None = None) -> None:
                 if step % args.sample_every == 0:
                     save_samples()
                 if step % steps_per_epoch == 0:
-                    save_models(out / f"epoch-{step // steps_per_epoch:03d}", generator, discriminator)
+                    save_models(
+                        out / f"epoch-{step // steps_per_epoch:03d}", generator, discriminator
+                    )
                 if step % args.checkpoint_every == 0 or step % steps_per_epoch == 0:
                     save_checkpoint()
             if step >= total_steps:

@@ -1,0 +1,138 @@
+"""The `ganmap` command line: corrupt and restore files; user errors are one line and exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganmap.cli import main
+
+
+@pytest.fixture()
+def model_dir(tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path / "model")
+    return tmp_path / "model"
+
+
+@pytest.fixture()
+def face_file(tiny_pipeline, tmp_path):
+    path = tmp_path / "face.png"
+    tiny_pipeline.generate(1, seed=3)[0].resize((90, 110)).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "task, size, mode",
+    [
+        ("inpainting", (64, 64), "RGB"),
+        ("colorization", (64, 64), "L"),
+        ("super-resolution", (16, 16), "RGB"),
+        ("denoising", (64, 64), "RGB"),
+        ("quantization", (64, 64), "RGB"),
+    ],
+)
+def test_corrupt_then_restore(model_dir, face_file, tmp_path, task, size, mode):
+    observed, restored = tmp_path / "observed.png", tmp_path / "restored.png"
+    assert main(["corrupt", str(face_file), str(observed), "--task", task]) == 0
+    with Image.open(observed) as image:
+        assert (image.size, image.mode) == (size, mode)
+    args = ["restore", str(observed), str(restored), "--task", task, "--model", str(model_dir)]
+    assert main([*args, "--iterations", "3", "--restarts", "2", "--quiet"]) == 0
+    with Image.open(restored) as image:
+        assert image.size == (64, 64) and image.mode == "RGB"
+
+
+def test_restore_with_a_drawn_mask(model_dir, face_file, tmp_path):
+    mask = np.zeros((110, 90), np.uint8)
+    mask[20:50, 30:60] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    args = ["restore", str(face_file), str(tmp_path / "out.png"), "--task", "inpainting"]
+    args += [
+        "--mask",
+        str(tmp_path / "mask.png"),
+        "--model",
+        str(model_dir),
+        "--iterations",
+        "2",
+        "--quiet",
+    ]
+    assert main(args) == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["corrupt", "missing.png", "out.png", "--task", "denoising"], "no such file"),
+        (
+            [
+                "restore",
+                "{face}",
+                "out.png",
+                "--task",
+                "denoising",
+                "--iterations",
+                "0",
+                "--model",
+                "{model}",
+            ],
+            "iterations",
+        ),
+        (
+            [
+                "restore",
+                "{face}",
+                "out.png",
+                "--task",
+                "denoising",
+                "--lam",
+                "nan",
+                "--model",
+                "{model}",
+            ],
+            "lam",
+        ),
+        (
+            [
+                "restore",
+                "{face}",
+                "out.png",
+                "--task",
+                "denoising",
+                "--model",
+                "{tmp}/nowhere/at/all",
+            ],
+            "neither",
+        ),
+        (["corrupt", "{face}", "out.unknown", "--task", "denoising"], "format"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(
+    model_dir, face_file, tmp_path, capsys, args, message
+):
+    fill = dict(face=face_file, model=model_dir, tmp=tmp_path)
+    assert main([a.format(**fill) for a in args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_the_console_script_has_help_and_no_traceback_on_errors(tmp_path):
+    command = [sys.executable, "-m", "ganmap.cli"]
+    for sub in (["--help"], ["corrupt", "--help"], ["restore", "--help"], ["benchmark", "--help"]):
+        assert subprocess.run([*command, *sub], capture_output=True).returncode == 0, sub
+    not_image = tmp_path / "photo.jpg"
+    not_image.write_text("this is not a JPEG")
+    run = subprocess.run(
+        [*command, "corrupt", str(not_image), str(tmp_path / "o.png"), "--task", "denoising"],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        run.returncode == 2
+        and "Traceback" not in run.stderr
+        and "not a readable image" in run.stderr
+    )
+    assert not (tmp_path / "o.png").exists(), "nothing is half-written"

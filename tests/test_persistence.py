@@ -1,0 +1,87 @@
+"""Hub-format models: safetensors only, exact round trips, valid model cards, clear load errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from huggingface_hub import ModelCard
+
+import ganmap
+from ganmap import Generator, RestorationPipeline, WeightsError
+
+
+def test_model_round_trip_is_exact(tmp_path):
+    generator = Generator(latent_dim=16, width=4)
+    generator.save_pretrained(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+    ]
+    assert json.loads((tmp_path / "config.json").read_text()) == dict(
+        latent_dim=16, width=4, channels=3
+    )
+    loaded = Generator.from_pretrained(tmp_path)
+    z = torch.rand(2, 16)
+    assert torch.equal(generator.eval()(z), loaded(z))
+
+
+def test_pipeline_round_trip_gives_identical_restorations(tiny_pipeline, reachable_face, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path)
+    files = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert files == {
+        "README.md", "model_index.json", "samples.png",
+        "generator/config.json", "generator/model.safetensors",
+        "discriminator/config.json", "discriminator/model.safetensors",
+    }  # fmt: skip
+    loaded = RestorationPipeline.from_pretrained(tmp_path)
+    observation = ganmap.corrupt(reachable_face, "quantization")
+    run = lambda pipe: pipe(observation, "quantization", iterations=4, restarts=2, progress=False)  # noqa: E731
+    assert run(tiny_pipeline).losses == run(loaded).losses
+
+
+def test_model_card_carries_hub_metadata(tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path)
+    card = ModelCard.load(tmp_path / "README.md").data
+    assert card.library_name == "ganmap" and card.pipeline_tag == "image-to-image"
+    assert card.license == "other" and "celeba" in card.license_name
+    assert {"gan", "image-restoration"} <= set(card.tags)
+
+
+def test_truncated_weights_are_a_clear_error(tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path)
+    weights = tmp_path / "generator" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(WeightsError, match="truncated or corrupt"):
+        RestorationPipeline.from_pretrained(tmp_path)
+
+
+def test_config_not_matching_the_tensors_is_a_clear_error(tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path)
+    (tmp_path / "generator" / "config.json").write_text(json.dumps(dict(width=16)))
+    with pytest.raises(WeightsError, match="does not match"):
+        RestorationPipeline.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "missing", ["model_index.json", "discriminator/model.safetensors", "generator/config.json"]
+)
+def test_missing_files_are_a_clear_error(tiny_pipeline, tmp_path, missing):
+    tiny_pipeline.save_pretrained(tmp_path)
+    (tmp_path / missing).unlink()
+    with pytest.raises(WeightsError, match="no "):
+        RestorationPipeline.from_pretrained(tmp_path)
+
+
+def test_unreachable_repo_offline_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(WeightsError, match="Hugging Face Hub"):
+        RestorationPipeline.from_pretrained("nobody/no-such-ganmap-model", cache_dir=tmp_path)
+
+
+def test_no_pickle_is_ever_written(tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path)
+    suffixes = {p.suffix for p in tmp_path.rglob("*") if p.is_file()}
+    assert suffixes <= {".json", ".safetensors", ".md", ".png"}

@@ -1,0 +1,122 @@
+"""Each corruption and operator of the paper (section 3.2 and 4.1) against hand-computed cases."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ganmap import TASKS, Colorization, Inpainting, Quantization, SuperResolution
+from ganmap.tasks import Denoising, get_task, luma
+
+
+def seeded(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_observation_has_the_documented_shape(name):
+    task = TASKS[name]
+    clean = torch.rand(2, 3, 64, 64, generator=seeded())
+    observation = task.corrupt(clean, seeded())
+    assert observation.shape == (2, *task.observation_shape)
+    assert task.forward(clean).shape == observation.shape, (
+        "A maps images into the observation space"
+    )
+    assert observation.min() >= 0 and observation.max() <= 1
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_operator_is_differentiable(name):
+    image = torch.rand(1, 3, 64, 64, generator=seeded(), requires_grad=True)
+    TASKS[name].forward(image).sum().backward()
+    assert image.grad is not None and image.grad.abs().sum() > 0, f"{name}: A passes no gradient"
+
+
+def test_default_inpainting_mask_is_the_centre_32_square():
+    missing = TASKS["inpainting"].missing
+    assert missing.sum() == 32 * 32
+    assert missing[16:48, 16:48].all() and not missing[15, :].any() and not missing[:, 48].any()
+
+
+def test_mask_operator_zeroes_exactly_the_missing_pixels():
+    missing = torch.zeros(64, 64, dtype=torch.bool)
+    missing[3, 5] = missing[60, 1] = True
+    out = Inpainting(missing=missing).forward(torch.ones(1, 3, 64, 64))
+    assert out.sum() == 3 * (64 * 64 - 2) and out[0, :, 3, 5].eq(0).all()
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(32, 32, dtype=torch.bool), torch.zeros(64, 64)])
+def test_inpainting_rejects_masks_of_wrong_shape_or_with_no_hole(bad):
+    with pytest.raises(ValueError, match="mask"):
+        Inpainting(missing=bad)
+
+
+def test_inpainting_rejects_a_mask_with_nothing_observed():
+    with pytest.raises(ValueError, match="every pixel"):
+        Inpainting(missing=torch.ones(64, 64, dtype=torch.bool))
+
+
+def test_luma_uses_the_itu_r_601_weights():
+    pixels = torch.eye(3).view(3, 3, 1, 1).expand(3, 3, 64, 64)  # pure red, green, blue
+    assert torch.allclose(luma(pixels)[:, 0, 0, 0], torch.tensor([0.299, 0.587, 0.114]))
+
+
+def test_colorization_value_operator_is_the_hsv_v_channel():
+    image = torch.tensor([0.2, 0.9, 0.4]).view(1, 3, 1, 1).expand(1, 3, 64, 64)
+    assert torch.allclose(Colorization(operator="value").forward(image), torch.tensor(0.9))
+    assert torch.allclose(Colorization(operator="luma").forward(image), torch.tensor(0.6337))
+
+
+def test_decimation_averages_each_factor_by_factor_block():
+    image = torch.zeros(1, 3, 64, 64)
+    image[..., ::2, :] = 1  # stripes: every 4 x 4 block averages to 1/2
+    image[..., :4, :4] = 0.25  # one block of constant 0.25
+    low = SuperResolution(factor=4).forward(image)
+    assert low.shape == (1, 3, 16, 16)
+    assert torch.allclose(low[..., 0, 0], torch.tensor(0.25))
+    assert torch.allclose(low[..., 1:, 1:], torch.tensor(0.5))
+
+
+def test_quantization_maps_to_the_nearest_of_five_levels():
+    values = torch.tensor([0.0, 0.1, 0.13, 0.3, 0.38, 0.6, 0.874, 0.876, 1.0])
+    out = Quantization(levels=5).corrupt(values.view(1, 1, 1, -1))
+    expected = torch.tensor([0.0, 0.0, 0.25, 0.25, 0.5, 0.5, 0.75, 1.0, 1.0])
+    assert torch.allclose(out.flatten(), expected), out.flatten()
+
+
+def test_noise_has_the_requested_sigma_and_repeats_with_the_seed():
+    clean = torch.full((4, 3, 64, 64), 0.5)  # far from the clipping bounds
+    noisy = Denoising(sigma=0.1).corrupt(clean, seeded(3))
+    residual = noisy - clean
+    assert abs(residual.mean()) < 0.005 and abs(residual.std() - 0.1) < 0.005
+    assert torch.equal(noisy, Denoising(sigma=0.1).corrupt(clean, seeded(3)))
+    assert not torch.equal(noisy, Denoising(sigma=0.1).corrupt(clean, seeded(4)))
+
+
+@pytest.mark.parametrize("name", ["inpainting", "super-resolution", "colorization"])
+def test_consistent_images_reproduce_the_observation(name):
+    task = TASKS[name]
+    clean = torch.rand(2, 3, 64, 64, generator=seeded(1)) * 0.5 + 0.25
+    guess = clean + 0.1 * torch.rand(2, 3, 64, 64, generator=seeded(2)) - 0.05  # no clipping
+    observation = task.corrupt(clean, seeded())
+    assert torch.allclose(task.forward(task.consistent(guess, observation)), observation, atol=1e-6)
+
+
+def test_consistent_quantization_stays_in_the_observed_cells():
+    task = Quantization()
+    clean, guess = torch.rand(2, 2, 3, 64, 64, generator=seeded(5))
+    observation = task.corrupt(clean)
+    assert torch.equal(task.corrupt(task.consistent(guess, observation)), observation)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: SuperResolution(factor=3), lambda: Denoising(sigma=0), lambda: Quantization(1)]
+)
+def test_invalid_parameters_are_refused(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_unknown_task_names_the_choices():
+    with pytest.raises(ValueError, match="inpainting, colorization"):
+        get_task("deblurring")
