@@ -29,10 +29,12 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
-from torchvision.utils import save_image
+from torchvision.utils import make_grid, save_image
 from tqdm import tqdm
 
 from ganmap.data import FaceFolder
+from ganmap.hub import default_card, save_components
+from ganmap.images import to_pil
 from ganmap.models import Discriminator, Generator, to_unit
 
 
@@ -74,11 +76,6 @@ def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, rank: int, wor
     """This process's batches (lists of indices) for one epoch; every process sees a distinct shard."""
     order = torch.randperm(n, generator=draws(seed, ORDER, epoch)).tolist()[rank::world]
     return [order[i : i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
-
-
-def save_models(folder: Path, generator: Generator, discriminator: Discriminator) -> None:
-    generator.save_pretrained(folder / "generator")
-    discriminator.save_pretrained(folder / "discriminator")
 
 
 def plot_losses(log_file: Path, out_file: Path) -> None:
@@ -172,12 +169,19 @@ def main(argv: list[str] | None = None) -> None:
         os.replace(out / "checkpoint.tmp", checkpoint_file)  # never a half-written checkpoint
         plot_losses(log_file, out / "loss.png")
 
-    def save_samples() -> None:
+    def samples() -> torch.Tensor:
+        """G in eval mode (as restoration uses it) on the fixed latents, in [0, 1]."""
         generator.eval()
         with torch.no_grad():
-            grid = to_unit(generator(fixed_latents.to(device)))
-        save_image(grid, out / "samples" / f"step-{step:06d}.png", nrow=8)
+            images = to_unit(generator(fixed_latents.to(device))).clamp(0, 1).cpu()
         generator.train()
+        return images
+
+    def save_models(folder: Path) -> None:
+        """The pipeline layout, readable by RestorationPipeline.from_pretrained(folder)."""
+        grid = to_pil(make_grid(samples(), nrow=8, padding=2, pad_value=1))
+        models = dict(generator=generator, discriminator=discriminator)
+        save_components(folder, models, default_card(), grid)
 
     # --- the loop ---------------------------------------------------------------------------------
     bar = tqdm(total=total_steps, initial=step, disable=not main_process, unit="step")
@@ -234,11 +238,9 @@ def main(argv: list[str] | None = None) -> None:
                         G=f"{row['loss_g']:.3f}", img_s=f"{rate:.0f}",
                     )  # fmt: skip
                 if step % args.sample_every == 0:
-                    save_samples()
+                    save_image(samples(), out / "samples" / f"step-{step:06d}.png", nrow=8)
                 if step % steps_per_epoch == 0:
-                    save_models(
-                        out / f"epoch-{step // steps_per_epoch:03d}", generator, discriminator
-                    )
+                    save_models(out / f"epoch-{step // steps_per_epoch:03d}")
                 if step % args.checkpoint_every == 0 or step % steps_per_epoch == 0:
                     save_checkpoint()
             if step >= total_steps:
@@ -247,8 +249,8 @@ def main(argv: list[str] | None = None) -> None:
     if main_process:
         bar.close()
         save_checkpoint()
-        save_samples()
-        save_models(out / "final", generator, discriminator)
+        save_image(samples(), out / "samples" / f"step-{step:06d}.png", nrow=8)
+        save_models(out / "final")
         log.close()
         print(f"finished at step {step}; models in {out / 'final'}")
         if args.push_to_hub:
