@@ -24,9 +24,10 @@ from . import hub
 from .blending import poisson_blend
 from .images import ImageError, ImageLike, centre_square, paste_back, to_pil, to_tensor
 from .models import IMAGE_SIZE, Discriminator, Generator, to_unit
+from .refinement import add_coarse_residual
 from .settings import Settings, settings_for
 from .solver import ProgressCallback, solve
-from .tasks import Inpainting, Task, get_task, luma
+from .tasks import Denoising, Inpainting, Quantization, Task, get_task, luma
 
 MAX_BATCH = 4096  # images x restarts solved at once; beyond that memory runs out on small machines
 MAX_SEED = 2**63 - 1
@@ -134,6 +135,7 @@ class RestorationPipeline:
         settings: str = "default",
         blend: bool | None = None,
         data_consistency: bool | None = None,
+        residual_sigma: float | None = None,
         callback: ProgressCallback | None = None,
         progress: bool = True,
     ) -> RestorationOutput:
@@ -148,8 +150,8 @@ class RestorationPipeline:
             task: one of `ganmap.TASKS` or a Task object (e.g. `SuperResolution(factor=2)`).
             mask: inpainting only: True / white where pixels are missing, at the image's framing
                 (same height and width as `image`). None: the task's own (the centre 32 x 32).
-            lam, iterations, restarts, step_size, blend, data_consistency: override the preset
-                (see `Settings`); None keeps it.
+            lam, iterations, restarts, step_size, blend, data_consistency, residual_sigma:
+                override the preset (see `Settings`); None keeps it.
             seed: seeds the initial latents (0 to 2**63 - 1); None means 0, so calls repeat.
             settings: the preset, "default" (fast, tuned) or "paper" (the published method).
             callback: called as callback(iteration, iterations, objective) after every step;
@@ -164,6 +166,7 @@ class RestorationPipeline:
             step_size=step_size,
             blend=blend,
             data_consistency=data_consistency,
+            residual_sigma=residual_sigma,
         )
         seed = 0 if seed is None else seed
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
@@ -238,8 +241,10 @@ class RestorationPipeline:
     ) -> torch.Tensor:
         if isinstance(task, Inpainting) and config.blend:
             return poisson_blend(image, observation, task.missing)
+        if config.residual_sigma > 0 and isinstance(task, (Denoising, Quantization)):
+            image = add_coarse_residual(image, observation, config.residual_sigma)
         if config.data_consistency:
-            return task.consistent(image, observation)
+            image = task.consistent(image, observation)
         return image
 
     def generate(self, count: int, seed: int = 0) -> list[Image.Image]:

@@ -31,6 +31,9 @@ class Settings:
         blend: Poisson-blend the inpainted region into the observation (the paper's post-processing).
         data_consistency: return the image made to agree with what the observation pins down
             exactly (observed pixels, block means, luma, quantization cells); see `Task.consistent`.
+        residual_sigma: for tasks whose operator is the identity (denoising, quantization), add
+            back the residual y - G(z) low-passed by a Gaussian of this many pixels; 0 is off.
+            See `ganmap.refinement`.
     """
 
     lam: float
@@ -39,6 +42,7 @@ class Settings:
     step_size: float
     blend: bool = True
     data_consistency: bool = False
+    residual_sigma: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.lam, bool) or not isinstance(self.lam, (int, float)):
@@ -53,6 +57,8 @@ class Settings:
             math.isfinite(self.step_size) and self.step_size > 0
         ):
             raise ValueError(f"step_size must be finite and > 0, got {self.step_size!r}")
+        if not (math.isfinite(self.residual_sigma) and self.residual_sigma >= 0):
+            raise ValueError(f"residual_sigma must be finite and >= 0, got {self.residual_sigma!r}")
 
     def update(self, **overrides) -> Settings:
         """A copy with the given fields replaced (None leaves a field as it is)."""
