@@ -142,6 +142,30 @@ class Generator(nn.Module, HubModel):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
 
+    @torch.no_grad()
+    def recalibrate_batchnorm(
+        self, batches: int = 32, batch_size: int = 256, seed: int = 0
+    ) -> None:
+        """Replace the batch-norm running statistics by exact averages over fresh latents.
+
+        During training they are moving averages over weights that kept changing, so G in eval
+        mode (as restoration uses it) draws worse faces than in training mode; averaging over
+        samples of the final weights removes that mismatch. Leaves the model in eval mode.
+        """
+        norms = [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)]
+        saved = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches below
+        self.train()
+        rng = torch.Generator().manual_seed(seed)
+        device = next(self.parameters()).device
+        for _ in range(batches):
+            self(torch.rand(batch_size, self.latent_dim, generator=rng).to(device) * 2 - 1)
+        for m, momentum in zip(norms, saved, strict=True):
+            m.momentum = momentum
+        self.eval()
+
 
 class Discriminator(nn.Module, HubModel):
     """D: image in [-1, 1] -> one logit per image (D = sigmoid(logit))."""

@@ -85,3 +85,15 @@ def test_no_pickle_is_ever_written(tiny_pipeline, tmp_path):
     tiny_pipeline.save_pretrained(tmp_path)
     suffixes = {p.suffix for p in tmp_path.rglob("*") if p.is_file()}
     assert suffixes <= {".json", ".safetensors", ".md", ".png"}
+
+
+def test_batchnorm_recalibration_matches_training_mode_statistics():
+    torch.manual_seed(0)
+    generator = Generator(width=4)
+    generator.recalibrate_batchnorm(batches=4, batch_size=64)
+    z = torch.rand(512, generator.latent_dim) * 2 - 1
+    with torch.no_grad():
+        eval_images = generator.eval()(z)
+        train_images = generator.train()(z)
+    assert abs(eval_images.std() - train_images.std()) < 0.1 * train_images.std()
+    assert not generator.eval().training

@@ -137,6 +137,7 @@ def main() -> None:
 
     run = args.snapshot.parent
     pipe = RestorationPipeline.from_pretrained(args.snapshot)
+    pipe.generator.recalibrate_batchnorm()  # exact statistics for eval mode, as restoration uses
     selection = json.loads((run / "selection.json").read_text())
     report = json.loads(args.validation.read_text())
     pipe.card = card(args.snapshot, training_summary(run), selection, report)
