@@ -2,26 +2,25 @@
 
 Serves on 0.0.0.0:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT override them). Start-up needs no
 network: the weights ship inside the package and the examples are drawn or generated locally.
-GANMAP_DEMO_RANDOM_WEIGHTS=1 serves a small untrained network instead, to try the interface
-without the weights (its restorations are noise).
+GANMAP_MODEL=folder-or-repo-id serves other weights (a training snapshot, a Hub repository);
+GANMAP_DEMO_RANDOM_WEIGHTS=1 serves a small untrained network, to try the interface without
+any weights (its restorations are noise).
 """
 
 import os
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home at start-up
-
-from ganmap.pipeline import RestorationPipeline  # noqa: E402 (after the environment is set)
+# Before gradio is imported: no phoning home at start-up.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from demo import build_demo, launch  # noqa: E402
+from ganmap import Discriminator, Generator, RestorationPipeline  # noqa: E402
 
 
 def load_pipeline() -> RestorationPipeline:
-    """The shipped model, or a small random one when GANMAP_DEMO_RANDOM_WEIGHTS is set."""
+    """The shipped model, unless GANMAP_MODEL or GANMAP_DEMO_RANDOM_WEIGHTS says otherwise."""
     if os.environ.get("GANMAP_DEMO_RANDOM_WEIGHTS", "") not in ("", "0"):
-        from ganmap.models import Discriminator, Generator
-
         return RestorationPipeline(Generator(width=8), Discriminator(width=8))
-    return RestorationPipeline.from_pretrained()
+    return RestorationPipeline.from_pretrained(os.environ.get("GANMAP_MODEL") or None)
 
 
 demo = build_demo(load_pipeline())

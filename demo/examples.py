@@ -6,26 +6,28 @@ Two kinds, both free of CelebA files:
 - images drawn here with PIL (a cartoon face, a few shapes): inputs the generator has never seen,
   so they show honestly what a face prior does to anything else.
 
-`write_examples(pipe, folder)` saves them as PNG (Gradio examples are files). Run
-`python -m demo.examples OUT_DIR` to look at them, or to export them for a README.
+`write_examples(pipe, folder)` saves them as PNG (Gradio examples are files); the app calls it at
+start-up, into a temporary folder, so the repository holds no example image. Run
+`python -m demo.export_examples OUT_DIR [MODEL]` to look at them or export them.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-#: Seeds of the generated faces shown as examples (any fixed seeds would do).
+from ganmap import RestorationPipeline
+
+#: Seeds of the faces sampled with `pipe.generate` as examples (any fixed seeds would do).
 FACE_SEEDS: tuple[int, ...] = (3, 7, 11)
 #: Side of the drawn images: larger than 64 so the app's crop-and-resize path is exercised.
 DRAWN_SIZE = 256
 
 
 def drawn_face(size: int = DRAWN_SIZE) -> Image.Image:
-    """A cartoon face, centred and framed like an aligned CelebA crop (eyes a little above middle)."""
+    """A cartoon face, framed like an aligned face crop: centred, eyes a little above the middle."""
     image = Image.new("RGB", (size, size), (70, 110, 160))
     draw = ImageDraw.Draw(image)
 
@@ -59,7 +61,8 @@ def drawn_shapes(size: int = DRAWN_SIZE) -> Image.Image:
     s = size
     draw.ellipse((s * 0.10, s * 0.10, s * 0.50, s * 0.50), fill=(230, 40, 40))
     draw.rectangle((s * 0.55, s * 0.15, s * 0.90, s * 0.45), fill=(40, 200, 60))
-    draw.polygon([(s * 0.5, s * 0.55), (s * 0.15, s * 0.92), (s * 0.85, s * 0.92)], fill=(250, 220, 30))
+    triangle = [(s * 0.5, s * 0.55), (s * 0.15, s * 0.92), (s * 0.85, s * 0.92)]
+    draw.polygon(triangle, fill=(250, 220, 30))
     return image
 
 
@@ -80,12 +83,3 @@ def write_examples(pipe: RestorationPipeline, folder: str | Path) -> dict[str, P
         paths[stem] = folder / f"{stem}.png"
         image.save(paths[stem])
     return paths
-
-
-if __name__ == "__main__":
-    from ganmap.pipeline import RestorationPipeline
-
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m demo.examples OUT_DIR")
-    for path in write_examples(RestorationPipeline.from_pretrained(), sys.argv[1]).values():
-        print(path)

@@ -1,7 +1,7 @@
 """The Gradio interface: pick a task, give an image, watch the MAP restoration converge.
 
 `build_demo(pipe)` returns a queued `gr.Blocks` around any `RestorationPipeline`, so the app
-(`app.py`, shipped weights) and the tests (a tiny random network) run the same interface.
+(`app.py`, shipped weights) and the tests (a tiny network) run the same interface.
 
 The work is done by `restore`, a plain function of the widgets' values: it turns the editor's
 value into an observation (corrupting the image first unless the user says it already is) and a
@@ -16,6 +16,7 @@ import math
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -23,15 +24,18 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from ganmap.pipeline import RestorationPipeline, corrupt
-from ganmap.tasks import TASKS
+from ganmap import TASKS, RestorationPipeline, corrupt
 
 from .examples import write_examples
 
-#: Caps on the sliders (and checked again on the server, since the API can be called directly):
-#: they keep one run within a few tens of seconds on a 2-core CPU such as a free Space.
+#: Caps on the sliders (checked again on the server, since the API can be called directly). The
+#: pipeline's defaults (100 iterations x 8 restarts) take a few seconds on a 2-core CPU such as a
+#: free Space; the caps allow 20 times that, a minute or two.
 MAX_ITERATIONS = 1000
-MAX_RESTARTS = 8
+MAX_RESTARTS = 16
+#: The slider's largest lambda (at least): lambda trades one logit of the discriminator for one
+#: unit of summed absolute error, so the prior starts to dominate only around 1.
+LAM_MAX = 1.0
 #: Runs at once (each is CPU-bound) and requests allowed to wait in the queue behind them.
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 16
@@ -62,8 +66,10 @@ For **inpainting**, paint the missing region with the brush; without strokes the
 is missing, as in the paper.
 """
 
+#: Results are 64 x 64 (16 x 16 observations): show them enlarged, with crisp pixels.
 CSS = """
-#observation img, #restoration img { image-rendering: pixelated; }
+#observation img, #restoration img { width: 100%; height: 100%; object-fit: contain; }
+#observation img, #restoration img, #candidates img { image-rendering: pixelated; }
 """
 
 
@@ -150,35 +156,45 @@ def editor_parts(value: Any) -> tuple[Image.Image, Image.Image | None]:
     return image, mask
 
 
-def observe(
-    image: Image.Image, mask: Image.Image | None, task: str, mode: str, seed: int
-) -> Image.Image:
-    """The observation y handed to the solver: the image corrupted by the task, or as it is."""
-    if mode == AS_IS:
-        return image.convert("L") if task == "colorization" else image
-    if task == "inpainting" and mask is not None:  # the painted hole, at the image's own size
-        pixels = np.asarray(image).copy()
-        pixels[np.asarray(mask) > 0] = 0
-        return Image.fromarray(pixels)
+def observe(image: Image.Image, task: str, mode: str, seed: int) -> Image.Image:
+    """The observation y handed to the solver: the image corrupted by the task, or as it is.
+
+    Inpainting needs nothing here in either mode: the pipeline blanks the missing pixels (the
+    painted ones, or the centre square) itself, after framing image and mask together.
+    """
+    if mode == AS_IS or task == "inpainting":
+        return image
     return corrupt(image, task=task, seed=seed)
 
 
-def check_settings(task: str, mode: str, iterations: float, restarts: float) -> tuple[int, int]:
-    """Validate what the sliders cannot (API calls skip them); returns integer iterations/restarts."""
+def check_settings(
+    task: str,
+    mode: str,
+    iterations: float,
+    restarts: float,
+    max_iterations: int = MAX_ITERATIONS,
+    max_restarts: int = MAX_RESTARTS,
+) -> tuple[int, int]:
+    """Check what the sliders cannot (API calls bypass them); iterations and restarts as ints."""
     if task not in TASKS:
         raise gr.Error(f"Unknown task {task!r}; choose one of: {', '.join(TASKS)}.")
     if mode not in (CORRUPT, AS_IS):
         raise gr.Error(f"Unknown mode {mode!r}; choose {CORRUPT!r} or {AS_IS!r}.")
     iterations, restarts = int(iterations), int(restarts)
-    if not 1 <= iterations <= MAX_ITERATIONS:
-        raise gr.Error(f"Iterations must be between 1 and {MAX_ITERATIONS}, got {iterations}.")
-    if not 1 <= restarts <= MAX_RESTARTS:
-        raise gr.Error(f"Restarts must be between 1 and {MAX_RESTARTS}, got {restarts}.")
+    if not 1 <= iterations <= max_iterations:
+        raise gr.Error(f"Iterations must be between 1 and {max_iterations}, got {iterations}.")
+    if not 1 <= restarts <= max_restarts:
+        raise gr.Error(f"Restarts must be between 1 and {max_restarts}, got {restarts}.")
     return iterations, restarts
 
 
-def make_restore(pipe: RestorationPipeline, flags: StopFlags):
-    """The event handler behind the Restore button, bound to one pipeline and its stop flags."""
+def make_restore(
+    pipe: RestorationPipeline,
+    flags: StopFlags,
+    max_iterations: int = MAX_ITERATIONS,
+    max_restarts: int = MAX_RESTARTS,
+) -> Callable[..., tuple]:
+    """The handler behind the Restore button, bound to one pipeline, its stop flags and caps."""
 
     def restore(
         editor: Any,
@@ -192,7 +208,9 @@ def make_restore(pipe: RestorationPipeline, flags: StopFlags):
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
     ):
         """Restore one image; returns observation, restoration, candidates, curve and a summary."""
-        iterations, restarts = check_settings(task, mode, iterations, restarts)
+        iterations, restarts = check_settings(
+            task, mode, iterations, restarts, max_iterations, max_restarts
+        )
         seed = int(seed or 0)
         image, mask = editor_parts(editor)
         session = request.session_hash if request is not None else None
@@ -205,7 +223,7 @@ def make_restore(pipe: RestorationPipeline, flags: StopFlags):
 
         started = time.perf_counter()
         try:
-            observation = observe(image, mask, task, mode, seed)
+            observation = observe(image, task, mode, seed)
             out = pipe(
                 observation,
                 task=task,
@@ -217,8 +235,9 @@ def make_restore(pipe: RestorationPipeline, flags: StopFlags):
                 callback=callback,
                 progress=False,  # no tqdm bar in the server's log: the browser has its own
             )
-        except RunStopped:
-            raise gr.Error("Stopped.", title="Stopped", print_exception=False) from None
+        except RunStopped:  # not an error: say so, and leave the outputs as they were
+            gr.Info("Stopped: the restoration was cancelled.")
+            return tuple(gr.skip() for _ in range(5))
         except ValueError as error:  # ganmap's errors a user can cause: bad image, bad mask, ...
             raise gr.Error(str(error), print_exception=False) from error
         finally:
@@ -226,7 +245,7 @@ def make_restore(pipe: RestorationPipeline, flags: StopFlags):
         seconds = time.perf_counter() - started
 
         candidates = [
-            (candidate, f"restart {rank}: objective {loss:.4g}")
+            (candidate, f"#{rank}: {loss:.4g}")
             for rank, (candidate, loss) in enumerate(
                 zip(out.candidates, out.losses, strict=True), start=1
             )
@@ -234,12 +253,17 @@ def make_restore(pipe: RestorationPipeline, flags: StopFlags):
         curve = pd.DataFrame(
             {"iteration": np.arange(1, len(out.history) + 1), "objective": out.history}
         )
+        ran = len(out.history)  # the solver stops early once the objective stalls
+        early = f" (converged after {ran})" if ran < iterations else ""
         summary = (
-            f"**{task_label(task)}**, λ = {float(lam):g}, {iterations} iterations × "
-            f"{restarts} restart(s): best objective {out.losses[0]:.4g} in {seconds:.1f} s. "
+            f"**{task_label(task)}**, λ = {float(lam):g}, {restarts} restart(s) × "
+            f"{iterations} iterations{early}: best objective {out.losses[0]:.4g} "
+            f"in {seconds:.1f} s. "
             f"Observation {out.observation.width} × {out.observation.height}, "
             f"restoration {out.image.width} × {out.image.height}."
         )
+        if mask is not None and task != "inpainting":
+            summary += " The brush strokes were ignored: they mark missing pixels for inpainting."
         return out.observation, out.image, candidates, curve, summary
 
     return restore
@@ -254,7 +278,7 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
     tasks = list(TASKS)
     defaults = {task: task_defaults(pipe, task) for task in tasks}
     first = defaults[tasks[0]]
-    lam_max = nice_ceiling(4 * max(d["lam"] for d in defaults.values()))
+    lam_max = max(LAM_MAX, nice_ceiling(10 * max(d["lam"] for d in defaults.values())))
     max_iterations = max(MAX_ITERATIONS, *(int(d["iterations"]) for d in defaults.values()))
     max_restarts = max(MAX_RESTARTS, *(int(d["restarts"]) for d in defaults.values()))
     flags = StopFlags()
@@ -266,27 +290,39 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
         with gr.Row():
             with gr.Column(scale=1):
                 task = gr.Radio(
-                    [(task_label(t), t) for t in tasks], value=tasks[0], label="Task", elem_id="task"
+                    [(task_label(t), t) for t in tasks],
+                    value=tasks[0],
+                    label="Task",
+                    elem_id="task",
                 )
                 editor = gr.ImageEditor(
                     type="pil",
                     image_mode="RGBA",
                     sources=["upload", "webcam", "clipboard"],
-                    label="Image (inpainting: paint the missing region, or leave it unpainted)",
-                    brush=gr.Brush(colors=[MASK_COLOUR], default_color=MASK_COLOUR, color_mode="fixed"),
+                    label="Image (inpainting: brush = missing)",
+                    brush=gr.Brush(
+                        colors=[MASK_COLOUR], default_color=MASK_COLOUR, color_mode="fixed"
+                    ),
                     transforms=("crop",),
                     layers=False,
                     height=420,
                     elem_id="image",
                 )
-                mode = gr.Radio(MODES, value=CORRUPT, label="Input", elem_id="mode")
+                mode = gr.Radio(
+                    MODES,
+                    value=CORRUPT,
+                    label="Input",
+                    info="Already corrupted: a photo with a hole (paint it), a gray one, a small "
+                    "one (any size, taken as 16 × 16), a noisy or posterized one.",
+                    elem_id="mode",
+                )
                 lam = gr.Slider(
                     0,
                     lam_max,
                     value=first["lam"],
-                    step=lam_max / 1000,
+                    step=0.001,
                     label="λ (weight of the prior)",
-                    info="0: fit the observation only; larger: trust the GAN's prior more.",
+                    info="0 fits the observation only; larger values trust the discriminator more.",
                     elem_id="lam",
                 )
                 iterations = gr.Slider(
@@ -295,6 +331,7 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     value=first["iterations"],
                     step=1,
                     label="Iterations",
+                    info="Adam steps on z; the time grows with iterations × restarts.",
                     elem_id="iterations",
                 )
                 with gr.Accordion("Advanced", open=False):
@@ -308,7 +345,12 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                         elem_id="restarts",
                     )
                     seed = gr.Number(
-                        value=0, precision=0, minimum=0, label="Seed", elem_id="seed"
+                        value=0,
+                        precision=0,
+                        minimum=0,
+                        label="Seed",
+                        info="Seeds the restarts' starting points and the demo's noise.",
+                        elem_id="seed",
                     )
                 with gr.Row():
                     run = gr.Button("Restore", variant="primary", elem_id="run")
@@ -335,9 +377,10 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     )
                 candidates = gr.Gallery(
                     format="png",
-                    label="Candidates, one per restart (best first)",
-                    columns=MAX_RESTARTS,
-                    height="auto",
+                    label="Candidates G(z), one per restart, best first (caption: objective)",
+                    columns=8,
+                    object_fit="contain",
+                    height=190,
                     buttons=["download", "download_all", "fullscreen"],
                     elem_id="candidates",
                 )
@@ -346,28 +389,24 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     y="objective",
                     title="Objective (best restart) per iteration",
                     height=250,
+                    label="Objective",
                     elem_id="curve",
                 )
-                summary = gr.Markdown(elem_id="summary")
+                summary = gr.Markdown(label="Summary", elem_id="summary")
 
         gr.Examples(
             examples=[[str(example_files[stem]), t] for stem, t in EXAMPLES],
             inputs=[editor, task],
-            example_labels=[
-                f"{stem.replace('-', ' ').replace('seed', 'seed ')} · {t}" for stem, t in EXAMPLES
-            ],
             label="Examples (faces sampled from the generator, and drawings it has never seen)",
         )
 
-        def show_defaults(name: str):
+        def show_defaults(name: str) -> tuple[float, int, int]:
             d = defaults.get(name, first)
             return d["lam"], d["iterations"], d["restarts"]
 
-        task.change(
-            show_defaults, task, [lam, iterations, restarts], api_visibility="private"
-        )
+        task.change(show_defaults, task, [lam, iterations, restarts], api_visibility="private")
         run_event = run.click(
-            make_restore(pipe, flags),
+            make_restore(pipe, flags, max_iterations, max_restarts),
             [editor, task, mode, lam, iterations, restarts, seed],
             [observation, restoration, candidates, curve, summary],
             api_name="restore",

@@ -7,7 +7,7 @@ through the corruption operator A, matches the observation, with the discriminat
 
 from .images import ImageError
 from .models import Discriminator, Generator, WeightsError
-from .pipeline import RestorationOutput, RestorationPipeline, corrupt
+from .restoration import RestorationOutput, RestorationPipeline, corrupt
 from .settings import DEFAULTS, PAPER, Settings
 from .tasks import TASKS, Colorization, Denoising, Inpainting, Quantization, SuperResolution, Task
 

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from .data import FaceFolder
 from .images import to_pil
 from .metrics import psnr, ssim
-from .pipeline import RestorationPipeline
+from .restoration import RestorationPipeline
 from .tasks import TASKS, Task
 
 # Table 1 of the paper (SSIM, PSNR), quoted; colorization had no baselines there.

@@ -15,7 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from .models import to_unit
-from .pipeline import RestorationPipeline
+from .restoration import RestorationPipeline
 from .solver import solve
 from .tasks import TASKS
 
