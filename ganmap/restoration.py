@@ -198,7 +198,7 @@ class RestorationPipeline:
             callback=callback,
             progress=progress,
         )
-        restored = self._postprocess(solution.images[:, 0], observation, task, config)
+        restored = self.postprocess(solution.images[:, 0], observation, task, config)
 
         outputs = [
             dict(
@@ -236,9 +236,10 @@ class RestorationPipeline:
                 )
         return Inpainting(missing=centre_square(missing.mean(0, keepdim=True), IMAGE_SIZE)[0] > 0.5)
 
-    def _postprocess(
+    def postprocess(
         self, image: torch.Tensor, observation: torch.Tensor, task: Task, config: Settings
     ) -> torch.Tensor:
+        """G(z*) (N, 3, 64, 64) made the final restoration: blended, refined or made consistent."""
         if isinstance(task, Inpainting) and config.blend:
             return poisson_blend(image, observation, task.missing)
         if config.residual_sigma > 0 and isinstance(task, (Denoising, Quantization)):

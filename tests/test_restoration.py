@@ -38,7 +38,9 @@ def test_result_fields_and_ordering(tiny_pipeline, reachable_face):
     )
     assert out.image.size == (64, 64) and out.image.mode == "RGB"
     assert len(out.candidates) == 3 and out.losses == sorted(out.losses)
-    assert len(out.history) == 5 and all(a >= b for a, b in zip(out.history, out.history[1:], strict=False))
+    assert len(out.history) == 5 and all(
+        a >= b for a, b in zip(out.history, out.history[1:], strict=False)
+    )
     assert steps == [(i, 5) for i in range(1, 6)]
 
 
@@ -46,7 +48,9 @@ def test_same_seed_same_result_other_seed_other_start(tiny_pipeline, reachable_f
     observation = ganmap.corrupt(reachable_face, "colorization")
 
     def run(seed: int):
-        return tiny_pipeline(observation, "colorization", iterations=3, restarts=2, seed=seed, progress=False)
+        return tiny_pipeline(
+            observation, "colorization", iterations=3, restarts=2, seed=seed, progress=False
+        )
 
     assert run(4).losses == run(4).losses
     assert run(4).losses != run(5).losses
