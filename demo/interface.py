@@ -16,15 +16,19 @@ import math
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 import numpy as np
 import pandas as pd
+from gradio.data_classes import FileData
 from PIL import Image
 
-from ganmap import TASKS, RestorationPipeline, corrupt
+from ganmap import TASKS, ImageError, RestorationPipeline, corrupt
+from ganmap.images import open_image, to_pil, to_tensor
+from ganmap.restoration import MAX_SEED
 
 from .examples import write_examples
 
@@ -107,6 +111,32 @@ class StopFlags:
                 del self._flags[session]
 
 
+def read_uploads_with_ganmap(editor: gr.ImageEditor) -> gr.ImageEditor:
+    """`editor` (of `type="pil"`), its uploaded files read by ganmap's `open_image`, not Gradio's.
+
+    That is: EXIF orientation applied, the first frame of an animation, the size limit checked
+    before decoding (decompression bombs), and a file that is no image, or a truncated one, refused
+    with a `gr.Error` naming the file and the problem (Gradio's own error names its internals and
+    the server's temporary path). The image keeps its mode (16-bit, alpha, palette): `editor_parts`
+    converts it as the pipeline does. Canvas blobs (bytes) still go Gradio's way. Patched on the
+    instance: a subclass of a Gradio component makes Gradio write a .pyi stub beside this module.
+    """
+    gradio_way = editor.convert_and_format_image
+
+    def convert_and_format_image(file: Any, flatten_on_white: bool = False) -> Any:
+        if not isinstance(file, FileData):
+            return gradio_way(file, flatten_on_white)
+        name = file.orig_name or "the image"
+        try:
+            return open_image(file.path)
+        except ImageError as error:
+            message = str(error).replace(str(file.path), name)
+            raise gr.Error(f"Cannot use this upload: {message}.", print_exception=False) from error
+
+    editor.convert_and_format_image = convert_and_format_image
+    return editor
+
+
 def task_label(task: str) -> str:
     """'super-resolution' -> 'Super-resolution'."""
     return task[:1].upper() + task[1:]
@@ -143,7 +173,10 @@ def editor_parts(value: Any) -> tuple[Image.Image, Image.Image | None]:
         )
     if isinstance(background, np.ndarray):
         background = Image.fromarray(background)
-    image = background.convert("RGB")
+    try:  # as the pipeline reads images: alpha onto white, 16-bit scaled, too small refused
+        image = to_pil(to_tensor(background)).convert("RGB")
+    except ImageError as error:
+        raise gr.Error(str(error), print_exception=False) from error
     missing = np.zeros((image.height, image.width), dtype=bool)
     for layer in layers:
         if isinstance(layer, np.ndarray):
@@ -167,6 +200,16 @@ def observe(image: Image.Image, task: str, mode: str, seed: int) -> Image.Image:
     return corrupt(image, task=task, seed=seed)
 
 
+def own_files(*images: Image.Image) -> None:
+    """Give this run's output images their own files in Gradio's cache (a text chunk with a fresh
+    id: it is copied into the PNG). Gradio names output files by a hash of their bytes and rewrites
+    an existing one in place, so two runs with equal results (an example with the same settings,
+    two users at once) would share a file, and one download could read it mid-rewrite: empty."""
+    run = uuid.uuid4().hex
+    for image in images:
+        image.info["ganmap-run"] = run
+
+
 def check_settings(
     task: str,
     mode: str,
@@ -180,12 +223,23 @@ def check_settings(
         raise gr.Error(f"Unknown task {task!r}; choose one of: {', '.join(TASKS)}.")
     if mode not in (CORRUPT, AS_IS):
         raise gr.Error(f"Unknown mode {mode!r}; choose {CORRUPT!r} or {AS_IS!r}.")
+    for name, value in (("Iterations", iterations), ("Restarts", restarts)):
+        if not math.isfinite(value):  # NaN passes the sliders' range checks (raw JSON calls)
+            raise gr.Error(f"{name} must be a whole number, got {value}.")
     iterations, restarts = int(iterations), int(restarts)
     if not 1 <= iterations <= max_iterations:
         raise gr.Error(f"Iterations must be between 1 and {max_iterations}, got {iterations}.")
     if not 1 <= restarts <= max_restarts:
         raise gr.Error(f"Restarts must be between 1 and {max_restarts}, got {restarts}.")
     return iterations, restarts
+
+
+def check_seed(seed: float | None) -> int:
+    """The seed as an int, checked before anything uses it (the demo's corruption does first)."""
+    seed = int(seed or 0)
+    if not 0 <= seed <= MAX_SEED:
+        raise gr.Error(f"Seed must be an integer from 0 to 2**63 - 1, got {seed}.")
+    return seed
 
 
 def make_restore(
@@ -211,7 +265,7 @@ def make_restore(
         iterations, restarts = check_settings(
             task, mode, iterations, restarts, max_iterations, max_restarts
         )
-        seed = int(seed or 0)
+        seed = check_seed(seed)
         image, mask = editor_parts(editor)
         session = request.session_hash if request is not None else None
         flag = flags.start(session)
@@ -244,6 +298,7 @@ def make_restore(
             flags.finish(session, flag)
         seconds = time.perf_counter() - started
 
+        own_files(out.observation, out.image, *out.candidates)
         candidates = [
             (candidate, f"#{rank}: {loss:.4g}")
             for rank, (candidate, loss) in enumerate(
@@ -308,6 +363,7 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     height=420,
                     elem_id="image",
                 )
+                read_uploads_with_ganmap(editor)
                 mode = gr.Radio(
                     MODES,
                     value=CORRUPT,

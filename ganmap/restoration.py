@@ -168,9 +168,7 @@ class RestorationPipeline:
             data_consistency=data_consistency,
             residual_sigma=residual_sigma,
         )
-        seed = 0 if seed is None else seed
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-            raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
+        seed = check_seed(0 if seed is None else seed)
         single = not isinstance(image, list)
         inputs = [to_tensor(x) for x in ([image] if single else image)]
         if not inputs:
@@ -260,9 +258,16 @@ class RestorationPipeline:
     def _samples(self, count: int, seed: int) -> torch.Tensor:
         if not 1 <= count <= MAX_BATCH:
             raise ValueError(f"count must be from 1 to {MAX_BATCH}, got {count!r}")
-        rng = torch.Generator().manual_seed(seed)
+        rng = torch.Generator().manual_seed(check_seed(seed))
         z = torch.rand(count, self.generator.latent_dim, generator=rng) * 2 - 1
         return to_unit(self.generator(z.to(self.device))).clamp(0, 1).cpu()
+
+
+def check_seed(seed: int) -> int:
+    """The seed, if torch can take it; a clear error otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
+    return seed
 
 
 def corrupt(image: ImageLike, task: str | Task = "inpainting", *, seed: int = 0) -> Image.Image:
@@ -273,7 +278,7 @@ def corrupt(image: ImageLike, task: str | Task = "inpainting", *, seed: int = 0)
         clean = clean.expand(3, -1, -1)
     task = get_task(task)
     observation = task.corrupt(
-        centre_square(clean, IMAGE_SIZE)[None], torch.Generator().manual_seed(seed)
+        centre_square(clean, IMAGE_SIZE)[None], torch.Generator().manual_seed(check_seed(seed))
     )
     return to_pil(observation[0])
 

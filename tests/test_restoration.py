@@ -108,3 +108,9 @@ def test_inpainting_keeps_observed_pixels_and_takes_a_drawn_mask(tiny_pipeline, 
 def test_bad_parameters_get_a_clear_error(tiny_pipeline, kwargs, message):
     with pytest.raises(ValueError, match=message):
         tiny_pipeline(np.zeros((64, 64, 3), np.uint8), **kwargs, progress=False)
+
+
+@pytest.mark.parametrize("seed", [-5, 2**63, 2**70, 1.5, True])
+def test_corrupt_refuses_seeds_torch_cannot_take(reachable_face, seed):
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        ganmap.corrupt(reachable_face, "denoising", seed=seed)
