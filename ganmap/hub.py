@@ -5,6 +5,7 @@
     samples.png            64 samples of the generator, shown by the card
     generator/             config.json + model.safetensors
     discriminator/         config.json + model.safetensors
+    encoder/               (optional) config.json + model.safetensors
 
 Publishing is therefore one upload of the folder; loading a repo id downloads only these files
 (json, safetensors, README.md), through the Hub cache, so revision, cache_dir, token and
@@ -22,13 +23,22 @@ from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from PIL import Image
 from torch import nn
 
-from .models import CONFIG_NAME, HUB_METADATA, WEIGHTS_NAME, Discriminator, Generator, WeightsError
+from .models import (
+    CONFIG_NAME,
+    HUB_METADATA,
+    WEIGHTS_NAME,
+    Discriminator,
+    Encoder,
+    Generator,
+    WeightsError,
+)
 
 BUNDLED = Path(__file__).parent / "weights"
 INDEX_NAME = "model_index.json"
 CARD_NAME = "README.md"
 SAMPLES_NAME = "samples.png"
 COMPONENTS: dict[str, type[nn.Module]] = {"generator": Generator, "discriminator": Discriminator}
+OPTIONAL_COMPONENTS: dict[str, type[nn.Module]] = {"encoder": Encoder}
 
 
 def resolve(
@@ -81,9 +91,12 @@ def load_components(folder: Path) -> dict[str, nn.Module]:
     except json.JSONDecodeError as error:
         raise WeightsError(f"{index_file} is not valid JSON ({error})") from error
     components = {}
-    for name, cls in COMPONENTS.items():
+    for name in COMPONENTS:
         if name not in index:
             raise WeightsError(f"{index_file} names no {name}")
+    for name, cls in (COMPONENTS | OPTIONAL_COMPONENTS).items():
+        if name not in index:
+            continue
         sub = folder / name
         for required in (CONFIG_NAME, WEIGHTS_NAME):
             if not (sub / required).is_file():

@@ -23,7 +23,7 @@ from torchvision.utils import make_grid
 from . import hub
 from .blending import poisson_blend
 from .images import ImageError, ImageLike, centre_square, paste_back, to_pil, to_tensor
-from .models import IMAGE_SIZE, Discriminator, Generator, to_unit
+from .models import IMAGE_SIZE, Discriminator, Encoder, Generator, from_unit, to_unit
 from .refinement import add_coarse_residual
 from .settings import Settings, settings_for
 from .solver import ProgressCallback, solve
@@ -60,15 +60,23 @@ class RestorationOutput:
 class RestorationPipeline:
     """Restore faces with a DCGAN prior: z* = argmin Eq. 3, then G(z*), post-processed per task."""
 
-    def __init__(self, generator: Generator, discriminator: Discriminator, card: str | None = None):
+    def __init__(
+        self,
+        generator: Generator,
+        discriminator: Discriminator,
+        encoder: Encoder | None = None,
+        card: str | None = None,
+    ):
         self.generator = generator.eval().requires_grad_(False)
         self.discriminator = discriminator.eval().requires_grad_(False)
+        self.encoder = encoder.eval().requires_grad_(False) if encoder is not None else None
         self.card = card or hub.default_card()
         self._lock = threading.Lock()  # only for moving the models between devices
 
     @property
     def components(self) -> dict[str, torch.nn.Module]:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        models = {"generator": self.generator, "discriminator": self.discriminator}
+        return models | ({"encoder": self.encoder} if self.encoder is not None else {})
 
     @property
     def device(self) -> torch.device:
@@ -76,8 +84,8 @@ class RestorationPipeline:
 
     def to(self, device: str | torch.device) -> RestorationPipeline:
         with self._lock:
-            self.generator.to(device)
-            self.discriminator.to(device)
+            for model in self.components.values():
+                model.to(device)
         return self
 
     # --- persistence ----------------------------------------------------------------------------
@@ -130,14 +138,11 @@ class RestorationPipeline:
         lam: float | None = None,
         iterations: int | None = None,
         restarts: int | None = None,
-        step_size: float | None = None,
         seed: int | None = None,
         settings: str = "default",
-        blend: bool | None = None,
-        data_consistency: bool | None = None,
-        residual_sigma: float | None = None,
         callback: ProgressCallback | None = None,
         progress: bool = True,
+        **overrides: Any,
     ) -> RestorationOutput:
         """Restore one observation, or a list of them.
 
@@ -150,23 +155,18 @@ class RestorationPipeline:
             task: one of `ganmap.TASKS` or a Task object (e.g. `SuperResolution(factor=2)`).
             mask: inpainting only: True / white where pixels are missing, at the image's framing
                 (same height and width as `image`). None: the task's own (the centre 32 x 32).
-            lam, iterations, restarts, step_size, blend, data_consistency, residual_sigma:
-                override the preset (see `Settings`); None keeps it.
+            lam, iterations, restarts: override the preset's (see `Settings`); None keeps it.
             seed: seeds the initial latents (0 to 2**63 - 1); None means 0, so calls repeat.
             settings: the preset, "default" (fast, tuned) or "paper" (the published method).
             callback: called as callback(iteration, iterations, objective) after every step;
                 raising from it aborts the call.
             progress: show a tqdm bar.
+            **overrides: any other field of `Settings` (step_size, blend, data_consistency,
+                residual_sigma, encoder_start).
         """
         task = get_task(task)
         config = self.defaults(task, settings).update(
-            lam=lam,
-            iterations=iterations,
-            restarts=restarts,
-            step_size=step_size,
-            blend=blend,
-            data_consistency=data_consistency,
-            residual_sigma=residual_sigma,
+            lam=lam, iterations=iterations, restarts=restarts, **overrides
         )
         seed = check_seed(0 if seed is None else seed)
         single = not isinstance(image, list)
@@ -181,6 +181,9 @@ class RestorationPipeline:
         if mask is not None:
             task = self._inpainting_task(task, mask, inputs)
         observation = torch.stack([self._observe(x, task) for x in inputs]).to(self.device)
+        start = None
+        if self.encoder is not None and config.encoder_start:  # restart 0 begins at E's guess
+            start = self.encoder(from_unit(task.estimate(observation)))[:, None]
 
         solution = solve(
             self.generator,
@@ -192,6 +195,7 @@ class RestorationPipeline:
             restarts=config.restarts,
             step_size=float(config.step_size),
             seed=seed,
+            start=start,
             fast=len(inputs) * config.restarts >= 16,
             callback=callback,
             progress=progress,

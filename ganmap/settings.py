@@ -11,7 +11,7 @@ benchmark) to finish in about a second per face.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from .tasks import TASKS
 
@@ -31,6 +31,8 @@ class Settings:
         blend: Poisson-blend the inpainted region into the observation (the paper's post-processing).
         data_consistency: return the image made to agree with what the observation pins down
             exactly (observed pixels, block means, luma, quantization cells); see `Task.consistent`.
+        encoder_start: start the first restart from the encoder's guess E(estimate of y) when
+            the model has an encoder (the others start at random, as the paper's all do).
         residual_sigma: for tasks whose operator is the identity (denoising, quantization), add
             back the residual y - G(z) low-passed by a Gaussian of this many pixels; 0 is off.
             See `ganmap.refinement`.
@@ -43,6 +45,7 @@ class Settings:
     blend: bool = True
     data_consistency: bool = False
     residual_sigma: float = 0.0
+    encoder_start: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.lam, bool) or not isinstance(self.lam, (int, float)):
@@ -62,10 +65,18 @@ class Settings:
 
     def update(self, **overrides) -> Settings:
         """A copy with the given fields replaced (None leaves a field as it is)."""
+        unknown = set(overrides) - {f.name for f in fields(self)}
+        if unknown:
+            names = ", ".join(f.name for f in fields(self))
+            raise ValueError(
+                f"unknown setting(s) {', '.join(sorted(unknown))}; settings are: {names}"
+            )
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-PAPER = Settings(lam=0.003, iterations=1000, restarts=64, step_size=0.03, blend=True)
+PAPER = Settings(
+    lam=0.003, iterations=1000, restarts=64, step_size=0.03, blend=True, encoder_start=False
+)
 
 DEFAULTS: dict[str, Settings] = {
     "inpainting": Settings(lam=0.003, iterations=100, restarts=8, step_size=0.05, blend=True),

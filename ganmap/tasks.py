@@ -63,6 +63,10 @@ class Task:
         """The image itself: tasks whose observation pins part of the image override this."""
         return image
 
+    def estimate(self, observation: torch.Tensor) -> torch.Tensor:
+        """A cheap full-size RGB image that agrees with the observation: a starting point."""
+        return observation
+
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         return self.forward(image)
 
@@ -106,6 +110,12 @@ class Inpainting(Task):
         known = self.known.to(image.device)
         return observation * known + image * (1 - known)
 
+    def estimate(self, observation: torch.Tensor) -> torch.Tensor:
+        """The hole filled with each channel's mean over the known pixels."""
+        known = self.known.to(observation.device)
+        means = (observation * known).sum(dim=(2, 3), keepdim=True) / known.sum()
+        return self.consistent(means.expand_as(observation), observation)
+
 
 @dataclass(frozen=True)
 class Colorization(Task):
@@ -133,6 +143,10 @@ class Colorization(Task):
         """Shift each pixel's colour so its luma equals the gray input's (then clip to [0, 1])."""
         return (image + observation - luma(image)).clamp(0, 1)
 
+    def estimate(self, observation: torch.Tensor) -> torch.Tensor:
+        """The gray input as an RGB image: exact luma, no colour."""
+        return observation.expand(-1, 3, -1, -1)
+
 
 @dataclass(frozen=True)
 class SuperResolution(Task):
@@ -159,10 +173,13 @@ class SuperResolution(Task):
 
     def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
         """Replace the block means by the observed ones: the nearest image with A(x) = y."""
-        residual = observation - self.forward(image)
-        return (image + F.interpolate(residual, scale_factor=self.factor, mode="nearest")).clamp(
-            0, 1
-        )
+        residual = F.interpolate(observation - self.forward(image), scale_factor=self.factor)
+        return (image + residual).clamp(0, 1)  # nearest upsampling: exact block means
+
+    def estimate(self, observation: torch.Tensor) -> torch.Tensor:
+        """Bicubic upsampling (its sample grid matches the box decimation)."""
+        upsampled = F.interpolate(observation, scale_factor=self.factor, mode="bicubic")
+        return upsampled.clamp(0, 1)
 
 
 @dataclass(frozen=True)

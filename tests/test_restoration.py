@@ -103,6 +103,7 @@ def test_inpainting_keeps_observed_pixels_and_takes_a_drawn_mask(tiny_pipeline, 
         (dict(mask=np.zeros((64, 64), bool)), "no pixel"),
         (dict(task="denoising", mask=np.ones((64, 64), bool)), "only used for inpainting"),
         (dict(settings="fastest"), "settings"),
+        (dict(step_sise=0.1), "unknown setting"),
     ],
 )
 def test_bad_parameters_get_a_clear_error(tiny_pipeline, kwargs, message):
