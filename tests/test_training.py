@@ -17,6 +17,7 @@ from ganmap import Generator, RestorationPipeline
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))
 import train  # noqa: E402
+import train_encoder  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +77,15 @@ def test_two_processes_with_torchrun(faces, tmp_path):
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert log[-1]["step"] == 4, "16 images / (2 per process x 2 processes) = 4 steps"
     RestorationPipeline.from_pretrained(tmp_path / "final")
+
+
+def test_the_encoder_trains_into_the_model_folder(faces, tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path)
+    args = ["--model", str(tmp_path), "--data", str(faces), "--steps", "3", "--batch-size", "4"]
+    train_encoder.main(args)
+    train_encoder.main([*args, "--resume"])
+    loaded = RestorationPipeline.from_pretrained(tmp_path)
+    assert (
+        loaded.encoder is not None
+        and loaded.encoder.latent_dim == tiny_pipeline.generator.latent_dim
+    )

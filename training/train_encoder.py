@@ -25,7 +25,7 @@ from ganmap.hub import INDEX_NAME, load_components
 from ganmap.models import Encoder, from_unit, to_unit
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True, help="model folder (G and D)")
     parser.add_argument("--data", required=True, help="training faces")
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--save-every", type=int, default=100)
     parser.add_argument("--resume", action="store_true", help="start from the saved encoder")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
