@@ -124,17 +124,15 @@ def save_components(
     (folder / CARD_NAME).write_text(card)
 
 
+def card_metadata() -> ModelCardData:
+    """The Hub metadata of every ganmap model card (licence, library, task, data set)."""
+    keys = ("library_name", "license", "license_name", "license_link", "pipeline_tag", "tags")
+    return ModelCardData(**{key: HUB_METADATA[key] for key in keys}, datasets=["celeba"])
+
+
 def default_card() -> str:
     """A minimal model card with valid Hub metadata, for models that come without one."""
-    data = ModelCardData(
-        library_name=HUB_METADATA["library_name"],
-        license=HUB_METADATA["license"],
-        license_name=HUB_METADATA["license_name"],
-        license_link=HUB_METADATA["license_link"],
-        pipeline_tag=HUB_METADATA["pipeline_tag"],
-        tags=HUB_METADATA["tags"],
-        datasets=["celeba"],
-    )
+    data = card_metadata()
     text = (
         "# ganmap DCGAN image prior\n\n"
         "A DCGAN (generator and discriminator) for 64 x 64 faces, used by "

@@ -117,10 +117,7 @@ class Generator(nn.Module, HubModel):
 
     def __init__(self, latent_dim: int = 100, width: int = 64, channels: int = 3):
         super().__init__()
-        for name, value in dict(latent_dim=latent_dim, width=width, channels=channels).items():
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.latent_dim, self.width, self.channels = latent_dim, width, channels
+        set_sizes(self, latent_dim=latent_dim, width=width, channels=channels)
 
         def up(c_in: int, c_out: int, stride: int = 2, padding: int = 1) -> list[nn.Module]:
             return [
@@ -172,10 +169,7 @@ class Discriminator(nn.Module, HubModel):
 
     def __init__(self, width: int = 64, channels: int = 3):
         super().__init__()
-        for name, value in dict(width=width, channels=channels).items():
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.width, self.channels = width, channels
+        set_sizes(self, width=width, channels=channels)
 
         def down(c_in: int, c_out: int, norm: bool = True) -> list[nn.Module]:
             layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False)]
@@ -205,10 +199,7 @@ class Encoder(nn.Module, HubModel):
 
     def __init__(self, latent_dim: int = 100, width: int = 64, channels: int = 3):
         super().__init__()
-        for name, value in dict(latent_dim=latent_dim, width=width, channels=channels).items():
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.latent_dim, self.width, self.channels = latent_dim, width, channels
+        set_sizes(self, latent_dim=latent_dim, width=width, channels=channels)
         self.net = nn.Sequential(
             *Discriminator(width, channels).net[:-1],  # the same body, freshly initialised
             nn.Conv2d(width * 8, latent_dim, 4, 1, 0),
@@ -219,6 +210,14 @@ class Encoder(nn.Module, HubModel):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.net(image)
+
+
+def set_sizes(model: nn.Module, **sizes: int) -> None:
+    """Check and store the config values (they come from config.json files too)."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        setattr(model, name, value)
 
 
 def dcgan_init(module: nn.Module) -> None:

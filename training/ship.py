@@ -17,11 +17,10 @@ import json
 from pathlib import Path
 
 import torch
-from huggingface_hub import ModelCard, ModelCardData
+from huggingface_hub import ModelCard
 
 from ganmap import RestorationPipeline
-from ganmap.hub import BUNDLED
-from ganmap.models import HUB_METADATA
+from ganmap.hub import BUNDLED, card_metadata
 
 TASK_ORDER = ["inpainting", "colorization", "super-resolution", "denoising", "quantization"]
 
@@ -52,15 +51,7 @@ def validation_table(report: dict) -> str:
 
 def card(snapshot: Path, summary: dict, selection: dict, report: dict) -> str:
     args = summary["args"]
-    data = ModelCardData(
-        library_name=HUB_METADATA["library_name"],
-        license=HUB_METADATA["license"],
-        license_name=HUB_METADATA["license_name"],
-        license_link=HUB_METADATA["license_link"],
-        pipeline_tag=HUB_METADATA["pipeline_tag"],
-        tags=HUB_METADATA["tags"],
-        datasets=["celeba"],
-    )
+    data = card_metadata()
     chosen = snapshot.name
     selection_rows = "\n".join(
         f"| {name} | {value:.2f} |" for name, value in sorted(selection.items())
