@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--restarts", type=int, default=2)
     parser.add_argument("--every", type=int, default=1, help="score every k-th epoch")
+    parser.add_argument("--first", type=int, default=1, help="skip the epochs before this one")
     args = parser.parse_args()
 
     faces = torch.stack(list(FaceFolder(args.data, limit=args.limit)))
@@ -52,7 +53,7 @@ def main() -> None:
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     for snapshot in sorted(args.run.glob("epoch-*")):
         epoch = int(snapshot.name.split("-")[1])
-        if snapshot.name in results or epoch % args.every:
+        if snapshot.name in results or epoch % args.every or epoch < args.first:
             continue
         results[snapshot.name] = reconstruction_psnr(
             snapshot, faces, args.iterations, args.restarts

@@ -1,6 +1,6 @@
 """Make a training snapshot the package's bundled weights, with its model card.
 
-    python training/ship.py runs/dcgan/epoch-024 --validation results/validation.json
+    python training/ship.py runs/ship --run runs/dcgan --validation results/benchmark.json
 
 Writes ganmap/weights/ (the Hub layout: model_index.json, README.md, samples.png, generator/,
 discriminator/) so that `pip install .` carries it and `RestorationPipeline.from_pretrained()`
@@ -49,10 +49,10 @@ def validation_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def card(snapshot: Path, summary: dict, selection: dict, report: dict) -> str:
+def card(summary: dict, selection: dict, report: dict, encoder_note: str) -> str:
     args = summary["args"]
     data = card_metadata()
-    chosen = snapshot.name
+    chosen = max(selection, key=selection.get)
     selection_rows = "\n".join(
         f"| {name} | {value:.2f} |" for name, value in sorted(selection.items())
     )
@@ -97,6 +97,8 @@ weights inherit that restriction. The ganmap code is MIT-licensed.
   {summary["hours"]:.1f} hours on a 2-core CPU (sum of the logged step times), seed {args["seed"]}.
 - Command: `python training/train.py --data ../shared/data/celeba/train --out runs/dcgan --epochs {args["epochs"]}`
 
+{encoder_note}
+
 ## Checkpoint selection
 Snapshots after each epoch were scored by how well the generator reproduces validation faces:
 the mean PSNR of G(z*) with z* = argmin ||x - G(z)||_1 (100 Adam steps, 2 restarts, first 32
@@ -121,17 +123,21 @@ Command: `{report["command"]}` at commit `{report["commit"]}`; {report["machine"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("snapshot", type=Path, help="epoch-NNN folder of a training run")
+    parser.add_argument("snapshot", type=Path, help="model folder: a snapshot, maybe with encoder")
+    parser.add_argument(
+        "--run", type=Path, required=True, help="its training run (logs, selection)"
+    )
     parser.add_argument("--validation", type=Path, required=True, help="benchmark JSON on val/")
     parser.add_argument("--out", type=Path, default=BUNDLED)
+    parser.add_argument("--encoder-note", default="", help="how the encoder was trained, if any")
     args = parser.parse_args()
 
-    run = args.snapshot.parent
+    run = args.run
     pipe = RestorationPipeline.from_pretrained(args.snapshot)
     pipe.generator.recalibrate_batchnorm()  # exact statistics for eval mode, as restoration uses
     selection = json.loads((run / "selection.json").read_text())
     report = json.loads(args.validation.read_text())
-    pipe.card = card(args.snapshot, training_summary(run), selection, report)
+    pipe.card = card(training_summary(run), selection, report, args.encoder_note)
     pipe.save_pretrained(args.out)
     print(f"wrote {args.out}")
 
