@@ -78,12 +78,22 @@ PAPER = Settings(
     lam=0.003, iterations=1000, restarts=64, step_size=0.03, blend=True, encoder_start=False
 )
 
+# Chosen on the first 16 validation faces with training/tune_defaults.py (grid and results there
+# and in the README): lambda barely moves PSNR/SSIM (under 0.05 dB) and lambda = 0 skips D, half the
+# work, so it is 0 where the observation pins the image down; inpainting, where the GAN invents the
+# hole, keeps a small prior. The post-processing is what lifts the figures (see the README).
 DEFAULTS: dict[str, Settings] = {
-    "inpainting": Settings(lam=0.003, iterations=100, restarts=8, step_size=0.05, blend=True),
-    "colorization": Settings(lam=0.003, iterations=100, restarts=8, step_size=0.05),
-    "super-resolution": Settings(lam=0.003, iterations=100, restarts=8, step_size=0.05),
-    "denoising": Settings(lam=0.003, iterations=100, restarts=8, step_size=0.05),
-    "quantization": Settings(lam=0.003, iterations=100, restarts=8, step_size=0.05),
+    "inpainting": Settings(lam=0.01, iterations=50, restarts=4, step_size=0.05, blend=True),
+    "colorization": Settings(
+        lam=0.0, iterations=50, restarts=4, step_size=0.1, data_consistency=True
+    ),
+    "super-resolution": Settings(
+        lam=0.0, iterations=50, restarts=4, step_size=0.1, data_consistency=True
+    ),
+    "denoising": Settings(lam=0.0, iterations=50, restarts=4, step_size=0.05, residual_sigma=1.0),
+    "quantization": Settings(
+        lam=0.0, iterations=50, restarts=4, step_size=0.1, residual_sigma=1.0, data_consistency=True
+    ),
 }
 assert DEFAULTS.keys() == TASKS.keys()
 

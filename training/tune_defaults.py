@@ -24,17 +24,17 @@ from ganmap.metrics import psnr, ssim
 from ganmap.settings import DEFAULTS
 
 SOLVER_GRID = dict(
-    lam=[0.0, 0.01, 0.1],
+    lam=[0.0, 0.01],
     step_size=[0.05, 0.1],
-    schedule=[(50, 4), (100, 4)],  # (iterations, restarts): about 1 s per face at most
+    schedule=[(50, 4)],  # (iterations, restarts): about 1 s per face
 )
 POST_GRID = {
     "inpainting": [dict(blend=True), dict(blend=False)],
     "colorization": [dict(data_consistency=False), dict(data_consistency=True)],
     "super-resolution": [dict(data_consistency=False), dict(data_consistency=True)],
-    "denoising": [dict(residual_sigma=s) for s in (0.0, 1.0, 1.5, 2.0, 3.0)],
+    "denoising": [dict(residual_sigma=s) for s in (0.0, 0.6, 0.8, 1.0, 1.5, 2.0)],
     "quantization": [
-        dict(residual_sigma=s, data_consistency=c) for s in (0.0, 1.0, 2.0) for c in (False, True)
+        dict(residual_sigma=s, data_consistency=c) for s in (0.0, 0.6, 0.8, 1.0, 2.0) for c in (False, True)
     ],
 }
 
