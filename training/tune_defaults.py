@@ -34,7 +34,9 @@ POST_GRID = {
     "super-resolution": [dict(data_consistency=False), dict(data_consistency=True)],
     "denoising": [dict(residual_sigma=s) for s in (0.0, 0.6, 0.8, 1.0, 1.5, 2.0)],
     "quantization": [
-        dict(residual_sigma=s, data_consistency=c) for s in (0.0, 0.6, 0.8, 1.0, 2.0) for c in (False, True)
+        dict(residual_sigma=s, data_consistency=c)
+        for s in (0.0, 0.6, 0.8, 1.0, 2.0)
+        for c in (False, True)
     ],
 }
 
