@@ -93,8 +93,9 @@ weights inherit that restriction. The ganmap code is MIT-licensed.
   horizontal flips.
 - Model: DCGAN (Radford et al.), latent dimension {args["latent_dim"]}, width {args["width"]}, z ~ U[-1, 1].
 - Optimiser: Adam, step size {args["lr"]}, beta1 {args["beta1"]}, batch {args["batch_size"]}, non-saturating GAN loss.
-- Run: {summary["steps"]} steps ({summary["steps"] * args["batch_size"] / 7500:.1f} epochs) in
-  {summary["hours"]:.1f} hours on a 2-core CPU (sum of the logged step times), seed {args["seed"]}.
+- Run: stopped after {summary["steps"]} steps ({summary["steps"] * args["batch_size"] / 7500:.1f} epochs), {summary["hours"]:.1f} hours of steps on a 2-core CPU (sum of
+  the logged step times), seed {args["seed"]}; the shipped weights are the snapshot chosen below,
+  with the generator's batch-norm statistics recalibrated on 8,192 samples.
 - Command: `python training/train.py --data ../shared/data/celeba/train --out runs/dcgan --epochs {args["epochs"]}`
 
 {encoder_note}
