@@ -17,7 +17,6 @@ import torch
 
 from ..tasks import Task
 from .operators import linear_operator
-from .references import first_estimate
 
 ITERATIONS = 100
 # Singular values spared, fixed for all tasks; the weight is the one parameter tuned per task.
@@ -42,7 +41,7 @@ def truncated_nuclear_norm(
     iterations: int = ITERATIONS,
 ) -> torch.Tensor:
     """TNNR restoration of a batch of observations; `weight` is the threshold on the tail."""
-    image = first_estimate(observation, task)
+    image = task.estimate(observation).clone()
     forward, adjoint = linear_operator(task, image)
     for _ in range(iterations):
         image = image - adjoint(forward(image) - observation)

@@ -7,7 +7,8 @@
 - quantization: a small Gaussian blur, which smooths the banding (a blur of width 0 is the
   quantized image itself, so the tuning decides whether blurring helps at all).
 
-`first_estimate` gives the cheap ones as the starting point of the iterative baselines.
+The iterative baselines start from `Task.estimate`: the mean-filled hole, the gray image, the
+bicubic upsampling, or the observation itself.
 """
 
 from __future__ import annotations
@@ -29,23 +30,13 @@ def _to_torch(images: list[np.ndarray], like: torch.Tensor) -> torch.Tensor:
 
 
 def bicubic(observation: torch.Tensor, task: SuperResolution) -> torch.Tensor:
-    """Bicubic interpolation back to full size (the sample grid matches the box decimation)."""
-    upsampled = F.interpolate(
-        observation, scale_factor=task.factor, mode="bicubic", align_corners=False
-    )
-    return upsampled.clamp(0, 1)
+    """Bicubic interpolation back to full size: the task's own first estimate."""
+    return task.estimate(observation)
 
 
 def gray(observation: torch.Tensor, task: Colorization) -> torch.Tensor:
-    """The gray input as an RGB image: exact luma, no colour."""
-    return observation.expand(-1, 3, -1, -1).clone()
-
-
-def mean_fill(observation: torch.Tensor, task: Inpainting) -> torch.Tensor:
-    """The hole filled with each channel's mean over the known pixels."""
-    known = task.known.to(observation.device)
-    means = (observation * known).sum(dim=(2, 3), keepdim=True) / known.sum()
-    return task.consistent(means.expand_as(observation), observation)
+    """The gray input as an RGB image (exact luma, no colour): the task's own first estimate."""
+    return task.estimate(observation).clone()
 
 
 def biharmonic(observation: torch.Tensor, task: Inpainting) -> torch.Tensor:
@@ -96,14 +87,3 @@ def blur(observation: torch.Tensor, task: Task, *, width: float) -> torch.Tensor
     padded = F.pad(observation, (radius, radius, radius, radius), mode="reflect")
     rows = F.conv2d(padded, kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
     return F.conv2d(rows, kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
-
-
-def first_estimate(observation: torch.Tensor, task: Task) -> torch.Tensor:
-    """A full-size RGB image that agrees with the observation, for iterative methods to start at."""
-    if isinstance(task, Inpainting):
-        return mean_fill(observation, task)
-    if isinstance(task, Colorization):
-        return gray(observation, task)
-    if isinstance(task, SuperResolution):
-        return bicubic(observation, task)
-    return observation.clone()

@@ -33,7 +33,6 @@ import torch
 import torch.nn.functional as F
 
 from ..tasks import Denoising, Task
-from .references import first_estimate
 
 PATCH = 8
 STRIDE = 2  # patch step of the alternating passes: every pixel is still in 16 patches
@@ -107,7 +106,7 @@ def sparse_coding(observation: torch.Tensor, task: Task, *, sparsity: int) -> to
     """Sparse-coding restoration of a batch of observations with `sparsity` atoms per patch."""
     if isinstance(task, Denoising):
         return sparse_approximation(observation, sparsity, stride=1).clamp(0, 1)
-    image = first_estimate(observation, task)
+    image = task.estimate(observation).clone()
     for _ in range(PASSES):
         image = task.consistent(sparse_approximation(image, sparsity), observation)
     return image.clamp(0, 1)

@@ -19,7 +19,6 @@ import torch.nn.functional as F
 
 from ..tasks import Quantization, Task
 from .operators import linear_operator
-from .references import first_estimate
 
 ITERATIONS = 400
 PRIMAL_STEP, DUAL_STEP = 1.0, 0.99 / 9
@@ -49,7 +48,7 @@ def total_variation(
     """TV restoration of a batch of observations; `weight` trades smoothness for data fit."""
     if weight <= 0:
         raise ValueError(f"the TV weight must be positive, got {weight!r}")
-    image = first_estimate(observation, task)
+    image = task.estimate(observation).clone()
     forward, adjoint = linear_operator(task, image)
     project = (
         (lambda x: task.consistent(x, observation))
