@@ -50,8 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS), metavar="TASK")
     parser.add_argument("--methods", nargs="+", choices=methods, default=methods, metavar="METHOD",
                         help=f"any of: {', '.join(methods)} (default: all)")  # fmt: skip
-    parser.add_argument("--paper-limit", type=int, default=8,
-                        help="faces for the paper's settings, which take minutes each (default: 8)")  # fmt: skip
+    parser.add_argument("--paper-limit", type=int, default=2,
+                        help="faces for the paper's settings, which take minutes each (default: 2)")  # fmt: skip
     parser.add_argument("--batch", type=int, default=16,
                         help="faces per call of our method (1: the interactive latency)")  # fmt: skip
     parser.add_argument("--model", help="model folder or Hub repo id (default: bundled weights)")
