@@ -324,6 +324,19 @@ def make_restore(
     return restore
 
 
+def result_image(label: str, elem_id: str) -> gr.Image:
+    """An output image: PNG (lossless), downloadable, shown enlarged (see CSS)."""
+    return gr.Image(
+        type="pil",
+        format="png",
+        label=label,
+        interactive=False,
+        buttons=["download", "fullscreen"],
+        height=300,
+        elem_id=elem_id,
+    )
+
+
 def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr.Blocks:
     """The whole app around `pipe`, queued (bounded concurrency) and ready to `launch()`.
 
@@ -413,24 +426,8 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     stop = gr.Button("Stop", variant="stop", elem_id="stop")
             with gr.Column(scale=2):
                 with gr.Row():
-                    observation = gr.Image(
-                        type="pil",
-                        format="png",
-                        label="Observation (what the solver sees)",
-                        interactive=False,
-                        buttons=["download", "fullscreen"],
-                        height=300,
-                        elem_id="observation",
-                    )
-                    restoration = gr.Image(
-                        type="pil",
-                        format="png",
-                        label="Restoration (64 × 64)",
-                        interactive=False,
-                        buttons=["download", "fullscreen"],
-                        height=300,
-                        elem_id="restoration",
-                    )
+                    observation = result_image("Observation (what the solver sees)", "observation")
+                    restoration = result_image("Restoration (64 × 64)", "restoration")
                 candidates = gr.Gallery(
                     format="png",
                     label="Candidates G(z), one per restart, best first (caption: objective)",

@@ -24,6 +24,7 @@ import torch
 from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 
+from .baselines import BASELINES
 from .data import FaceFolder
 from .images import to_pil
 from .metrics import psnr, ssim
@@ -42,8 +43,6 @@ FIGURE_COLUMNS = ["input", "tv", "lowrank", "sparse", "ours", "original"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .baselines import BASELINES
-
     methods = ["input", *GAN_METHODS, *BASELINES]
     parser.add_argument("--data", required=True, help="folder of aligned CelebA faces (any size)")
     parser.add_argument("--limit", type=int, help="first N faces only")
@@ -96,8 +95,6 @@ def run_gan(
 
 
 def evaluate(args: argparse.Namespace) -> dict:
-    from .baselines import BASELINES
-
     clean = torch.stack(list(FaceFolder(args.data, limit=args.limit)))
     pipe = None
     if any(m in GAN_METHODS for m in args.methods):
@@ -167,8 +164,6 @@ def git_commit() -> str:
 
 
 def method_label(method: str) -> str:
-    from .baselines import BASELINES
-
     labels = {
         "input": "Corrupted input",
         "ours": "Ours (defaults)",

@@ -34,3 +34,19 @@ def serve(pipe, tmp_dir: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         app.close()
+
+
+def client_for(url: str, downloads: Path):
+    """A gradio_client Client of the app at `url` that saves returned files under `downloads`."""
+    from gradio_client import Client
+
+    return Client(url, verbose=False, analytics_enabled=False, download_files=str(downloads))
+
+
+def face_upload(folder: Path) -> Path:
+    """A drawn 96 x 96 face as a PNG (not 64 x 64: the app's framing is exercised)."""
+    from demo.examples import drawn_face
+
+    path = folder / "face.png"
+    drawn_face(size=96).save(path)
+    return path

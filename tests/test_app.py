@@ -12,12 +12,12 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 import pytest
-from app_helpers import serve
+from app_helpers import client_for, face_upload, serve
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from demo.examples import FACE_SEEDS, drawn_face, drawn_shapes, write_examples
+from demo.examples import FACE_SEEDS, drawn_shapes, write_examples
 from demo.interface import (
     MAX_ITERATIONS,
     StopFlags,
@@ -39,19 +39,12 @@ def pipe(tiny_pipeline):
 @pytest.fixture(scope="module")
 def client(pipe, tmp_path_factory):
     for url in serve(pipe, tmp_path_factory.mktemp("examples")):
-        yield Client(
-            url,
-            verbose=False,
-            analytics_enabled=False,
-            download_files=str(tmp_path_factory.mktemp("downloads")),
-        )
+        yield client_for(url, tmp_path_factory.mktemp("downloads"))
 
 
 @pytest.fixture(scope="module")
 def face_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("inputs") / "face.png"
-    drawn_face(size=96).save(path)  # not square-cropped to 64: the app's framing is exercised
-    return path
+    return face_upload(tmp_path_factory.mktemp("inputs"))
 
 
 def editor_value(background: Path, *layers: Path) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from app_helpers import serve
+from app_helpers import client_for, face_upload, serve
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -171,19 +171,12 @@ def app_url(tiny_pipeline, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(app_url, tmp_path_factory):
-    return Client(
-        app_url,
-        verbose=False,
-        analytics_enabled=False,
-        download_files=str(tmp_path_factory.mktemp("downloads")),
-    )
+    return client_for(app_url, tmp_path_factory.mktemp("downloads"))
 
 
 @pytest.fixture(scope="module")
 def face_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("inputs") / "face.png"
-    drawn_face(size=96).save(path)
-    return path
+    return face_upload(tmp_path_factory.mktemp("inputs"))
 
 
 def restore(client: Client, path: Path, mode: str = "as-is", **settings) -> tuple:
