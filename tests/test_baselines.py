@@ -3,6 +3,8 @@ known, and the contract every registered baseline keeps (shape, range, supported
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,12 @@ from ganmap.baselines import sparse as sparse_module
 from ganmap.baselines.lowrank import shrink_tail, truncated_nuclear_norm
 from ganmap.baselines.operators import linear_operator
 from ganmap.baselines.references import bicubic, biharmonic, blur, gray, nl_means
-from ganmap.baselines.sparse import load_dictionary, sparse_approximation, sparse_coding
+from ganmap.baselines.sparse import (
+    load_dictionary,
+    orthogonal_matching_pursuit,
+    sparse_approximation,
+    sparse_coding,
+)
 from ganmap.baselines.tune import GRIDS
 from ganmap.baselines.tv import divergence, gradient, total_variation
 from ganmap.metrics import psnr
@@ -182,6 +189,28 @@ def test_the_dictionary_has_unit_atoms_free_of_each_channels_mean():
     assert dictionary.shape == (3 * 8 * 8, 256)
     assert np.allclose(np.linalg.norm(dictionary, axis=0), 1, atol=1e-6)
     assert np.abs(dictionary.reshape(3, 64, -1).mean(axis=1)).max() < 1e-6
+
+
+@pytest.mark.parametrize("sparsity", [1, 4, 12])
+def test_batched_omp_takes_scikit_learns_path(sparsity):
+    """The same codes as scikit-learn's OMP, on random signals, on exact combinations of atoms and
+    on empty signals (which must stay at a zero code)."""
+    from sklearn.linear_model import orthogonal_mp_gram
+
+    dictionary = torch.from_numpy(load_dictionary())
+    signals = torch.randn(300, 3 * 8 * 8, generator=seeded(), dtype=torch.float64)
+    signals[:10] = 0
+    signals[10:20] = dictionary[:, :10].T * 3
+    gram, correlations = dictionary.T @ dictionary, signals @ dictionary
+    ours = orthogonal_matching_pursuit(gram, correlations, sparsity).numpy()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Orthogonal matching pursuit ended prematurely")
+        reference = orthogonal_mp_gram(
+            gram.numpy(), correlations.T.numpy(), n_nonzero_coefs=sparsity
+        ).T
+    assert (np.count_nonzero(ours, axis=1) <= sparsity).all(), "more atoms than allowed"
+    assert np.abs(ours[:10]).max() == 0, "an empty signal got a non-zero code"
+    assert np.allclose(ours, reference, atol=1e-9), "codes differ from scikit-learn's OMP"
 
 
 @pytest.mark.parametrize("atom", [0, 17, 255])

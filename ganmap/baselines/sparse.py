@@ -24,7 +24,6 @@ dictionary" of Elad & Aharon; it gives the baseline the same kind of knowledge a
 from __future__ import annotations
 
 import argparse
-import warnings
 from functools import cache
 from pathlib import Path
 
@@ -42,16 +41,17 @@ DICTIONARY_FILE = Path(__file__).resolve().parent.parent / "assets" / "patch_dic
 ATOMS = 256
 LEARNING_FACES = 500
 LEARNING_STRIDE = 4
+CHUNK = 32_768  # patches coded at once: bounds the memory of the batched OMP
 
 
-def extract_patches(images: torch.Tensor, stride: int) -> tuple[np.ndarray, torch.Tensor]:
-    """Patches of (N, 3, H, W) images as rows of a (patches, 3 * 8 * 8) float64 array, less
+def extract_patches(images: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Patches of (N, 3, H, W) images as rows of a (patches, 3 * 8 * 8) float32 tensor, less
     their per-channel means, and those means (N, 3, 1, L)."""
     columns = F.unfold(images, PATCH, stride=stride)  # (N, 3 * 64, L)
     columns = columns.view(images.shape[0], 3, PATCH * PATCH, -1)
     means = columns.mean(dim=2, keepdim=True)
     rows = (columns - means).flatten(1, 2).transpose(1, 2).reshape(-1, 3 * PATCH * PATCH)
-    return rows.detach().cpu().double().numpy(), means
+    return rows.detach().float(), means
 
 
 def learn_dictionary(faces: torch.Tensor, atoms: int = ATOMS) -> np.ndarray:
@@ -59,6 +59,7 @@ def learn_dictionary(faces: torch.Tensor, atoms: int = ATOMS) -> np.ndarray:
     from sklearn.decomposition import MiniBatchDictionaryLearning
 
     rows, _ = extract_patches(faces, LEARNING_STRIDE)
+    rows = rows.double().numpy()
     learner = MiniBatchDictionaryLearning(
         n_components=atoms, alpha=0.1, batch_size=256, max_iter=5, random_state=0
     )
@@ -77,24 +78,56 @@ def load_dictionary() -> np.ndarray:
     return np.load(DICTIONARY_FILE, allow_pickle=False).astype(np.float64)
 
 
+def orthogonal_matching_pursuit(
+    gram: torch.Tensor, correlations: torch.Tensor, sparsity: int
+) -> torch.Tensor:
+    """OMP codes of many signals at once, from the dictionary's Gram matrix D^T D (K, K) and the
+    signals' correlations with the atoms D^T x (P, K); returns (P, K) codes with at most
+    `sparsity` non-zeros per row.
+
+    The same greedy path as scikit-learn's `orthogonal_mp_gram` (pick the atom most correlated with
+    the residual, refit all picked atoms by least squares), but every signal advances one atom per
+    step in one batched solve, instead of a loop over signals: about two orders of magnitude faster
+    on the 10^5 - 10^6 patches of a benchmark. A signal whose residual vanishes keeps its code.
+    """
+    count, atoms = correlations.shape
+    chosen = torch.zeros(count, 0, dtype=torch.long, device=correlations.device)
+    codes = torch.zeros_like(correlations)
+    residual_correlations = correlations
+    tiny = torch.finfo(correlations.dtype).eps * correlations.abs().amax(dim=1).clamp(min=1)
+    for _ in range(min(sparsity, atoms)):
+        scores = residual_correlations.abs().scatter(1, chosen, -1.0)  # never pick an atom twice
+        best, atom = scores.max(dim=1)
+        live = best > tiny  # the residual is (numerically) orthogonal to every atom: done
+        if not live.any():
+            break
+        chosen = torch.cat([chosen, atom[:, None]], dim=1)
+        refit = torch.linalg.solve(
+            gram[chosen[:, :, None], chosen[:, None, :]], correlations.gather(1, chosen)
+        )
+        # A finished signal keeps its code (its last pick gets no weight).
+        codes = torch.where(live[:, None], torch.zeros_like(codes).scatter(1, chosen, refit), codes)
+        residual_correlations = correlations - codes @ gram
+    return codes
+
+
 def sparse_approximation(images: torch.Tensor, sparsity: int, stride: int = STRIDE) -> torch.Tensor:
     """Every patch coded with `sparsity` atoms by OMP, the overlapping codes averaged."""
-    from sklearn.linear_model import orthogonal_mp_gram
-
-    dictionary = load_dictionary()
+    dictionary = torch.from_numpy(load_dictionary()).to(images.device, torch.float32)
     rows, means = extract_patches(images, stride)
-    with warnings.catch_warnings():
-        # A flat patch, or one matched exactly by fewer atoms, stops OMP early: that is right.
-        warnings.filterwarnings("ignore", "Orthogonal matching pursuit ended prematurely")
-        codes = orthogonal_mp_gram(
-            dictionary.T @ dictionary, dictionary.T @ rows.T, n_nonzero_coefs=sparsity
-        )
-    approximations = torch.from_numpy(dictionary @ codes.reshape(dictionary.shape[1], -1))
+    gram = dictionary.T @ dictionary
+    codes = torch.cat(
+        [
+            orthogonal_matching_pursuit(gram, chunk @ dictionary, sparsity)
+            for chunk in rows.split(CHUNK)
+        ]
+    )
     batch, side = images.shape[0], images.shape[-1]
     columns = (
-        approximations.to(images.device, images.dtype)
-        .view(3, PATCH * PATCH, batch, -1)
-        .permute(2, 0, 1, 3)
+        (codes @ dictionary.T)
+        .to(images.dtype)
+        .view(batch, -1, 3, PATCH * PATCH)
+        .permute(0, 2, 3, 1)
     )
     columns = (columns + means).flatten(1, 2)
     total = F.fold(columns, (side, side), PATCH, stride=stride)

@@ -10,6 +10,9 @@ on 10 validation faces, at the best weight of each, 25.09 dB against 24.71 with 
 ||grad||^2 <= 8 and ||A||^2 <= 1 give ||K||^2 <= 9, so the step sizes need tau * sigma * 9 < 1;
 a large primal step (tau = 1, sigma just under 1/9) carries information into a 32 x 32 hole several
 times faster than equal steps, with no loss on the other tasks (measured on validation faces).
+The iterations stop once no image of the batch moves any more (RMS step under TOLERANCE): on 32
+validation faces this is within 0.01 dB of 400 iterations everywhere but quantization (+0.14 dB),
+and cuts the time 2-30x except for inpainting, whose hole fills slowly.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ..tasks import Quantization, Task
 from .operators import linear_operator
 
 ITERATIONS = 400
+TOLERANCE, CHECK_EVERY = 1e-4, 10
 PRIMAL_STEP, DUAL_STEP = 1.0, 0.99 / 9
 
 
@@ -58,7 +62,7 @@ def total_variation(
     dual_gradient = torch.zeros_like(gradient(image))
     dual_data = torch.zeros_like(observation)
     extrapolated = image
-    for _ in range(iterations):
+    for iteration in range(1, iterations + 1):
         dual_gradient = dual_gradient + DUAL_STEP * gradient(extrapolated)
         length = dual_gradient.norm(dim=2, keepdim=True)
         dual_gradient = dual_gradient / (length / weight).clamp(min=1)
@@ -68,4 +72,8 @@ def total_variation(
         previous = image
         image = project(image - PRIMAL_STEP * (adjoint(dual_data) - divergence(dual_gradient)))
         extrapolated = 2 * image - previous
+        if iteration % CHECK_EVERY == 0:
+            change = (image - previous).square().mean(dim=(1, 2, 3)).sqrt().max()
+            if change < TOLERANCE:
+                break
     return image
