@@ -1,22 +1,61 @@
-"""Going past the generator's range where the operator is the identity (denoising, quantization).
+"""Going past the generator's range: after z, let G's intermediate features move too.
 
-G(z*) is a face the generator can draw, never exactly the face observed. The residual y - G(z*)
-holds what G missed plus the corruption; the corruption is white (noise, rounding error) while
-what G missed is mostly coarse (shape, shading, identity). Adding back the residual low-passed by a
-Gaussian of `sigma` pixels keeps the observation's coarse content and the GAN's fine content.
-sigma -> 0 returns y itself, sigma -> infinity G(z*) shifted by the mean residual.
+G(z*) is a face the generator can draw, never exactly the face observed: on validation faces the
+best z reconstructs a clean face to only about 20.6 dB, which caps every task. Intermediate-layer
+optimisation (Daras et al., ICML 2021) starts from the features h(z*) that G's first two blocks
+(z -> 4 x 4 -> 8 x 8) make from z*, and moves them so that the image the rest of G draws from them
+fits the observation. The later blocks stay G's own, so the result is still drawn with the
+generator's textures and details; the pull `weight * ||h - h(z*)||^2` and the small number of steps
+keep the features near those of a face, so that noise and rounding are not drawn too.
+
+The fit is squared error, the likelihood of the Gaussian noise of denoising, rather than the L1 of
+Eq. 3; on 32 validation faces the refinement adds 2.4 dB to denoising and quantization, 1.1 dB to
+super-resolution and 0.5 dB to inpainting, and nothing to colorization (see the README).
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
-from torchvision.transforms.functional import gaussian_blur
+
+from .models import Generator, to_unit
+from .tasks import Task
+
+FEATURE_LAYER = 6  # generator.net[:6] ends with the ReLU of the 8 x 8 block: (N, 256, 8, 8)
 
 
-def add_coarse_residual(
-    image: torch.Tensor, observation: torch.Tensor, sigma: float
+def refine_features(
+    generator: Generator,
+    task: Task,
+    observation: torch.Tensor,
+    latents: torch.Tensor,
+    *,
+    steps: int,
+    weight: float,
+    step_size: float = 0.03,
+    fast: bool = False,
 ) -> torch.Tensor:
-    """image + Gaussian-low-pass(observation - image), clipped to [0, 1]; (N, C, H, W) each."""
-    radius = max(1, int(3 * sigma + 0.5))
-    residual = gaussian_blur(observation - image, kernel_size=2 * radius + 1, sigma=sigma)
-    return (image + residual).clamp(0, 1)
+    """The images (N, 3, 64, 64) in [0, 1] drawn from G's 8 x 8 features of `latents` (N, nz)
+    after `steps` Adam steps on ||A(x) - y||^2 + weight * ||h - h(z)||^2 per image."""
+    head, tail = generator.net[:FEATURE_LAYER], generator.net[FEATURE_LAYER:]
+    autocast = (
+        torch.autocast(latents.device.type, dtype=torch.bfloat16)
+        if fast
+        else contextlib.nullcontext()
+    )
+    with torch.no_grad():
+        anchor = head(latents.view(len(latents), -1, 1, 1))
+    features = anchor.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([features], lr=step_size)
+    for _ in range(steps):
+        with torch.enable_grad():  # callers may hold no_grad
+            with autocast:
+                drawn = tail(features)
+            misfit = (task.forward(to_unit(drawn.float())) - observation).square().sum()
+            loss = misfit + weight * (features - anchor).square().sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # images are independent: each h gets its own image's gradient
+        optimizer.step()
+    with torch.no_grad():
+        return to_unit(tail(features)).clamp(0, 1)

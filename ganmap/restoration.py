@@ -24,10 +24,10 @@ from . import hub
 from .blending import poisson_blend
 from .images import ImageError, ImageLike, centre_square, paste_back, to_pil, to_tensor
 from .models import IMAGE_SIZE, Discriminator, Encoder, Generator, from_unit, to_unit
-from .refinement import add_coarse_residual
+from .refinement import refine_features
 from .settings import Settings, settings_for
 from .solver import ProgressCallback, solve
-from .tasks import Denoising, Inpainting, Quantization, Task, get_task, luma
+from .tasks import Inpainting, Task, get_task, luma
 
 MAX_BATCH = 4096  # images x restarts solved at once; beyond that memory runs out on small machines
 MAX_SEED = 2**63 - 1
@@ -162,7 +162,7 @@ class RestorationPipeline:
                 raising from it aborts the call.
             progress: show a tqdm bar.
             **overrides: any other field of `Settings` (step_size, blend, data_consistency,
-                residual_sigma, encoder_start).
+                encoder_start, refine_steps, refine_weight).
         """
         task = get_task(task)
         config = self.defaults(task, settings).update(
@@ -200,7 +200,18 @@ class RestorationPipeline:
             callback=callback,
             progress=progress,
         )
-        restored = self.postprocess(solution.images[:, 0], observation, task, config)
+        best = solution.images[:, 0]
+        if config.refine_steps:
+            best = refine_features(
+                self.generator,
+                task,
+                observation,
+                solution.latents[:, 0],
+                steps=config.refine_steps,
+                weight=config.refine_weight,
+                fast=len(inputs) >= 16,
+            )
+        restored = self.postprocess(best, observation, task, config)
 
         outputs = [
             dict(
@@ -241,11 +252,9 @@ class RestorationPipeline:
     def postprocess(
         self, image: torch.Tensor, observation: torch.Tensor, task: Task, config: Settings
     ) -> torch.Tensor:
-        """G(z*) (N, 3, 64, 64) made the final restoration: blended, refined or made consistent."""
+        """G's image (N, 3, 64, 64) made the final restoration: blended or made consistent."""
         if isinstance(task, Inpainting) and config.blend:
             return poisson_blend(image, observation, task.missing)
-        if config.residual_sigma > 0 and isinstance(task, (Denoising, Quantization)):
-            image = add_coarse_residual(image, observation, config.residual_sigma)
         if config.data_consistency:
             image = task.consistent(image, observation)
         return image

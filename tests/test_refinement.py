@@ -1,29 +1,74 @@
-"""Adding back the coarse residual: the observation's low frequencies, the GAN's high ones."""
+"""Feature refinement: after the search over z, G's 8 x 8 features move so that the image fits the
+observation beyond the generator's range, pulled back towards the features of z."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from ganmap.refinement import add_coarse_residual
+from ganmap import TASKS
+from ganmap.models import to_unit
+from ganmap.refinement import refine_features
 
 
-def test_a_constant_offset_is_corrected_completely():
-    image = torch.full((1, 3, 64, 64), 0.3)
-    assert torch.allclose(
-        add_coarse_residual(image, image + 0.2, sigma=2.0), image + 0.2, atol=1e-6
+@pytest.fixture(scope="module")
+def latent(tiny_pipeline) -> torch.Tensor:
+    nz = tiny_pipeline.generator.latent_dim
+    return torch.rand(2, nz, generator=torch.Generator().manual_seed(3)) * 2 - 1
+
+
+def drawn(pipe, latent) -> torch.Tensor:
+    with torch.no_grad():
+        return to_unit(pipe.generator(latent)).clamp(0, 1)
+
+
+def misfit(task, image, observation) -> torch.Tensor:
+    return (task.forward(image) - observation).square().flatten(1).sum(1)
+
+
+def test_no_steps_return_the_generators_own_image(tiny_pipeline, latent):
+    task = TASKS["denoising"]
+    image = drawn(tiny_pipeline, latent)
+    refined = refine_features(tiny_pipeline.generator, task, image, latent, steps=0, weight=0.01)
+    assert torch.allclose(refined, image, atol=1e-6)
+
+
+@pytest.mark.parametrize("task_name", list(TASKS))
+def test_refinement_fits_an_image_outside_the_generators_range_better(
+    tiny_pipeline, latent, task_name
+):
+    task = TASKS[task_name]
+    image = drawn(tiny_pipeline, latent)
+    target = (image + 0.15 * torch.sin(torch.arange(64.0) / 3)).clamp(0, 1)  # G cannot draw it
+    observation = task.corrupt(target, torch.Generator().manual_seed(0))
+    refined = refine_features(
+        tiny_pipeline.generator, task, observation, latent, steps=30, weight=0.0
     )
-
-
-def test_a_tiny_sigma_returns_the_observation():
-    gen = torch.Generator().manual_seed(0)
-    image, observation = torch.rand(2, 1, 3, 64, 64, generator=gen)
-    assert torch.allclose(
-        add_coarse_residual(image, observation, sigma=0.01), observation, atol=1e-6
+    before, after = misfit(task, image, observation), misfit(task, refined, observation)
+    assert (after < 0.9 * before).all(), (
+        f"{task_name}: misfit {before.tolist()} -> {after.tolist()}"
     )
+    assert refined.min() >= 0 and refined.max() <= 1
 
 
-def test_white_noise_is_mostly_left_out():
-    image = torch.full((1, 3, 64, 64), 0.5)
-    noise = 0.1 * torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    refined = add_coarse_residual(image, image + noise, sigma=2.0)
-    assert (refined - image).std() < 0.25 * noise.std()
+def test_a_strong_pull_keeps_the_generators_image(tiny_pipeline, latent):
+    task = TASKS["denoising"]
+    image = drawn(tiny_pipeline, latent)
+    observation = 1 - image
+    free, held = (
+        refine_features(tiny_pipeline.generator, task, observation, latent, steps=20, weight=w)
+        for w in (0.0, 1e4)
+    )
+    assert (held - image).abs().mean() < 0.1 * (free - image).abs().mean()
+
+
+def test_each_image_is_refined_independently_of_the_batch(tiny_pipeline, latent):
+    task = TASKS["super-resolution"]
+    observation = task.corrupt(1 - drawn(tiny_pipeline, latent))
+    together = refine_features(
+        tiny_pipeline.generator, task, observation, latent, steps=10, weight=0.01
+    )
+    alone = refine_features(
+        tiny_pipeline.generator, task, observation[1:], latent[1:], steps=10, weight=0.01
+    )
+    assert torch.allclose(together[1:], alone, atol=1e-5)
