@@ -33,8 +33,8 @@ from ganmap.restoration import MAX_SEED
 from .examples import write_examples
 
 #: Caps on the sliders (checked again on the server, since the API can be called directly). The
-#: pipeline's defaults (100 iterations x 8 restarts) take a few seconds on a 2-core CPU such as a
-#: free Space; the caps allow 20 times that, a minute or two.
+#: pipeline's defaults (50 iterations x 4 restarts, then the feature refinement) take under a
+#: second on a 2-core CPU such as a free Space; the caps allow a minute or two.
 MAX_ITERATIONS = 1000
 MAX_RESTARTS = 16
 #: The slider's largest lambda (at least): lambda trades one logit of the discriminator for one

@@ -40,6 +40,7 @@ PAPER_TABLE = {
 }  # fmt: skip
 GAN_METHODS = {"ours": "default", "paper": "paper"}
 FIGURE_COLUMNS = ["input", "tv", "lowrank", "sparse", "ours", "original"]
+SPEED_FACES = 64  # the batch of issue 6's speed target
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +95,8 @@ def run_gan(
     return torch.stack(restored), seconds
 
 
-def evaluate(args: argparse.Namespace) -> dict:
+def evaluate(args: argparse.Namespace) -> tuple[dict, torch.Tensor]:
+    """The report (per task and method: scores, times, per-image figures) and the clean faces."""
     clean = torch.stack(list(FaceFolder(args.data, limit=args.limit)))
     pipe = None
     if any(m in GAN_METHODS for m in args.methods):
@@ -150,7 +152,7 @@ def evaluate(args: argparse.Namespace) -> dict:
             figure_rows[name][method] = restored[0]
         report["tasks"][name] = results
     report["figure_rows"] = figure_rows
-    return report
+    return report, clean
 
 
 def git_commit() -> str:
@@ -234,7 +236,7 @@ def figure(report: dict, path: str, zoom: int = 2) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    report = evaluate(args)
+    report, clean = evaluate(args)
     if args.figure:
         figure(report, args.figure)
     table = markdown_table(report)
@@ -247,4 +249,5 @@ def main(args: argparse.Namespace) -> None:
     if args.speed:
         from .speed import speed_report
 
-        Path(args.speed).write_text(speed_report(RestorationPipeline.from_pretrained(args.model)))
+        pipe = RestorationPipeline.from_pretrained(args.model)
+        Path(args.speed).write_text(speed_report(pipe, clean[:SPEED_FACES]))

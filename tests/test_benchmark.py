@@ -18,6 +18,7 @@ def test_the_benchmark_fills_every_row_and_column(tiny_pipeline, tmp_path):
     tiny_pipeline.save_pretrained(tmp_path / "model")
     methods = ["input", "ours", *BASELINES]
     out, table, figure = tmp_path / "r.json", tmp_path / "t.md", tmp_path / "f.png"
+    speed = tmp_path / "speed.md"
     args = ["benchmark", "--data", str(faces), "--model", str(tmp_path / "model"), "--batch", "2"]
     args += [
         "--methods",
@@ -28,6 +29,8 @@ def test_the_benchmark_fills_every_row_and_column(tiny_pipeline, tmp_path):
         str(table),
         "--figure",
         str(figure),
+        "--speed",
+        str(speed),
     ]
     assert main(args) == 0
 
@@ -44,3 +47,9 @@ def test_the_benchmark_fills_every_row_and_column(tiny_pipeline, tmp_path):
         assert f"{task} SSIM" in markdown and f"{task} PSNR" in markdown
     assert "*Ours, paper (quoted)*" in markdown and "nan" not in markdown
     assert figure.stat().st_size > 0
+    report_lines = speed.read_text().splitlines()
+    for task in TASKS:
+        assert any(line.startswith(f"| {task} |") for line in report_lines), task
+    for restarts in (1, 2, 4, 8, 16, 32, 64):
+        assert any(line.startswith(f"| {restarts} |") for line in report_lines), restarts
+    assert "nan" not in speed.read_text()

@@ -106,6 +106,10 @@ def test_inpainting_keeps_observed_pixels_and_takes_a_drawn_mask(tiny_pipeline, 
         (dict(task="denoising", mask=np.ones((64, 64), bool)), "only used for inpainting"),
         (dict(settings="fastest"), "settings"),
         (dict(step_sise=0.1), "unknown setting"),
+        (dict(refine_steps=-1), "refine_steps"),
+        (dict(refine_steps=2.5), "refine_steps"),
+        (dict(refine_weight=float("inf")), "refine_weight"),
+        (dict(refine_weight=-0.1), "refine_weight"),
     ],
 )
 def test_bad_parameters_get_a_clear_error(tiny_pipeline, kwargs, message):
@@ -117,3 +121,13 @@ def test_bad_parameters_get_a_clear_error(tiny_pipeline, kwargs, message):
 def test_corrupt_refuses_seeds_torch_cannot_take(reachable_face, seed):
     with pytest.raises(ValueError, match="seed must be an integer"):
         ganmap.corrupt(reachable_face, "denoising", seed=seed)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_the_papers_method_stays_available_unchanged(tiny_pipeline, name):
+    """settings="paper" is Eq. 3 as published: random starts, no refinement past G's range, no
+    data consistency, Poisson blending only; the defaults may add to it, never change it."""
+    paper = tiny_pipeline.defaults(name, "paper")
+    assert (paper.lam, paper.iterations, paper.restarts) == (0.003, 1000, 64)
+    assert paper.refine_steps == 0 and not paper.data_consistency and not paper.encoder_start
+    assert paper.blend

@@ -131,15 +131,24 @@ def main() -> None:
     parser.add_argument("--validation", type=Path, required=True, help="benchmark JSON on val/")
     parser.add_argument("--out", type=Path, default=BUNDLED)
     parser.add_argument("--encoder-note", default="", help="how the encoder was trained, if any")
+    parser.add_argument(
+        "--card-only",
+        action="store_true",
+        help="rewrite only the model card (new figures), not the weights: every weights file "
+        "committed stays in git history, so weights are rewritten only when they change",
+    )
     args = parser.parse_args()
 
     run = args.run
     pipe = RestorationPipeline.from_pretrained(args.snapshot)
-    pipe.generator.recalibrate_batchnorm()  # exact statistics for eval mode, as restoration uses
     selection = json.loads((run / "selection.json").read_text())
     report = json.loads(args.validation.read_text())
     pipe.card = card(training_summary(run), selection, report, args.encoder_note)
-    pipe.save_pretrained(args.out)
+    if args.card_only:
+        (args.out / "README.md").write_text(pipe.card)
+    else:
+        pipe.generator.recalibrate_batchnorm()  # exact statistics for eval mode, as restoration uses
+        pipe.save_pretrained(args.out)
     print(f"wrote {args.out}")
 
 
