@@ -80,13 +80,19 @@ def input_as_image(task: Task, observation: torch.Tensor) -> torch.Tensor:
 
 
 def run_gan(
-    pipe: RestorationPipeline, task: Task, observations: torch.Tensor, preset: str, batch: int
+    pipe: RestorationPipeline,
+    task: Task,
+    observations: torch.Tensor,
+    preset: str,
+    batch: int,
+    **overrides,
 ):
-    """Our method on `batch` faces per call; returns the restorations and seconds per face."""
+    """Our method on `batch` faces per call, with the preset's settings changed by `overrides`;
+    returns the restorations and seconds per face."""
     restored, seconds = [], []
     for chunk in tqdm(observations.split(batch), desc=f"{task.name}/{preset}", leave=False):
         start = time.perf_counter()
-        out = pipe(list(chunk), task, settings=preset, progress=False)
+        out = pipe(list(chunk), task, settings=preset, progress=False, **overrides)
         seconds += [(time.perf_counter() - start) / len(chunk)] * len(chunk)
         restored += [
             torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)

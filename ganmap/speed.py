@@ -20,8 +20,9 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from .benchmark import corrupted_inputs
 from .models import to_unit
-from .restoration import RestorationPipeline
+from .restoration import FAST_BATCH, RestorationPipeline
 from .solver import solve
 from .tasks import TASKS
 
@@ -54,12 +55,7 @@ def default_latency(pipe: RestorationPipeline, faces: torch.Tensor, singles: int
         "|---|---:|---:|",
     ]
     for name, task in TASKS.items():
-        observations = torch.cat(
-            [
-                task.corrupt(face[None], torch.Generator().manual_seed(i))
-                for i, face in enumerate(faces)
-            ]
-        )
+        observations = corrupted_inputs(task, faces)
         single = []
         for observation in observations[:singles]:
             start = time.perf_counter()
@@ -90,7 +86,7 @@ def speed_report(
         "|---:|---:|---:|---:|---:|---:|",
     ]
     for restarts in restarts_list:
-        fast = restarts >= 16
+        fast = restarts >= FAST_BATCH
         start = time.perf_counter()
         solve(
             pipe.generator, pipe.discriminator, TASKS["denoising"], observation,

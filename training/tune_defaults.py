@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import time
 
 import numpy as np
 import torch
 
 from ganmap import TASKS, RestorationPipeline
-from ganmap.benchmark import corrupted_inputs
+from ganmap.benchmark import corrupted_inputs, run_gan
 from ganmap.data import FaceFolder
 from ganmap.metrics import psnr, ssim
 
@@ -48,15 +47,8 @@ def main() -> None:
         observations = corrupted_inputs(task, clean)
         for lam, (steps, weight) in itertools.product(*GRID.values()):
             change = dict(lam=lam, refine_steps=steps, refine_weight=weight)
-            start, restored = time.perf_counter(), []
-            for chunk in observations.split(16):
-                out = pipe(list(chunk), task, progress=False, **change)
-                restored += [
-                    torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)
-                    for image in out.image
-                ]
-            restored = torch.stack(restored)
-            row = dict(task=name, **change, seconds=(time.perf_counter() - start) / len(clean),
+            restored, seconds = run_gan(pipe, task, observations, "default", 16, **change)
+            row = dict(task=name, **change, seconds=float(np.mean(seconds)),
                        psnr=float(np.mean(psnr(restored, clean))),
                        ssim=float(np.mean(ssim(restored, clean))))  # fmt: skip
             results.append(row)

@@ -11,7 +11,7 @@ on 10 validation faces, at the best weight of each, 25.09 dB against 24.71 with 
 a large primal step (tau = 1, sigma just under 1/9) carries information into a 32 x 32 hole several
 times faster than equal steps, with no loss on the other tasks (measured on validation faces).
 The iterations stop once no image of the batch moves any more (RMS step under TOLERANCE): on 32
-validation faces this is within 0.01 dB of 400 iterations everywhere but quantization (+0.14 dB),
+validation faces this is within 0.03 dB of 400 iterations everywhere but quantization (+0.14 dB),
 and cuts the time 2-30x except for inpainting, whose hole fills slowly.
 """
 
