@@ -22,10 +22,8 @@ from ganmap.benchmark import corrupted_inputs, run_gan
 from ganmap.data import FaceFolder
 from ganmap.metrics import psnr, ssim
 
-GRID = dict(
-    lam=[0.0, 0.01],
-    refine=[(0, 0.0), (50, 0.003), (50, 0.01), (100, 0.003), (100, 0.01)],  # (steps, weight)
-)
+# (steps, weight) of the feature refinement; (0, 0) is the search over z alone.
+REFINE_GRID = [(0, 0.0)] + list(itertools.product([50, 100, 150], [0.001, 0.003, 0.01, 0.03]))
 
 
 def main() -> None:
@@ -35,6 +33,10 @@ def main() -> None:
     parser.add_argument("--skip", type=int, default=100, help="faces skipped at the start")
     parser.add_argument("--limit", type=int, default=32, help="faces scored")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS))
+    parser.add_argument(
+        "--lam", type=float, nargs="+", default=[0.0],
+        help="lambda values tried with every refinement (0.01 measured no change; see README)",
+    )  # fmt: skip
     parser.add_argument("--out", help="all results as JSON")
     args = parser.parse_args()
 
@@ -45,7 +47,7 @@ def main() -> None:
     for name in args.tasks:
         task = TASKS[name]
         observations = corrupted_inputs(task, clean)
-        for lam, (steps, weight) in itertools.product(*GRID.values()):
+        for lam, (steps, weight) in itertools.product(args.lam, REFINE_GRID):
             change = dict(lam=lam, refine_steps=steps, refine_weight=weight)
             restored, seconds = run_gan(pipe, task, observations, "default", 16, **change)
             row = dict(task=name, **change, seconds=float(np.mean(seconds)),
