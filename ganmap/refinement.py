@@ -1,7 +1,7 @@
 """Going past the generator's range: after z, let G's intermediate features move too.
 
 G(z*) is a face the generator can draw, never exactly the face observed: on validation faces the
-best z reconstructs a clean face to only about 20.6 dB, which caps every task. Intermediate-layer
+best z reconstructs a clean face to only about 21.3 dB, which caps every task. Intermediate-layer
 optimisation (Daras et al., ICML 2021) starts from the features h(z*) that G's first two blocks
 (z -> 4 x 4 -> 8 x 8) make from z*, and moves them so that the image the rest of G draws from them
 fits the observation. The later blocks stay G's own, so the result is still drawn with the
@@ -9,7 +9,7 @@ generator's textures and details; the pull `weight * ||h - h(z*)||^2` and the sm
 keep the features near those of a face, so that noise and rounding are not drawn too.
 
 The fit is squared error, the likelihood of the Gaussian noise of denoising, rather than the L1 of
-Eq. 3. On validation faces the refinement adds 0.2 (colorization) to 8.6 dB (denoising, where
+Eq. 3. On validation faces the refinement adds 0.1 (colorization) to 8.0 dB (denoising, where
 G(z*) alone is far from the noisy face); the README has the table and what else was tried.
 """
 

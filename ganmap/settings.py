@@ -89,7 +89,7 @@ PAPER = Settings(
 # Chosen on validation faces 100-131 with training/tune_defaults.py and checked on 100-227 (grid and results in the
 # README): lambda moves PSNR/SSIM by under 0.05 dB on every task, and lambda = 0 skips D, half the
 # work, so it is 0 everywhere (the app's slider still sets it). What lifts the figures is the
-# feature refinement (0.2 to 8.6 dB; a weaker pull where the observation leaves more to the GAN) and
+# feature refinement (0.1 to 8.0 dB; a weaker pull where the observation leaves more to the GAN) and
 # the data consistency.
 _SEARCH = Settings(lam=0.0, iterations=50, restarts=4, step_size=0.1)  # what all tasks share
 DEFAULTS: dict[str, Settings] = {

@@ -3,7 +3,7 @@
 One CPU, one GPU, or many processes with torchrun (DistributedDataParallel; gloo on CPU, nccl on
 GPU):
 
-    python training/train.py --data ../shared/data/celeba/train --out runs/dcgan --epochs 32
+    python training/train.py --data ../shared/data/celeba/train --out runs/dcgan --epochs 60
     torchrun --nproc-per-node 4 training/train.py --data DIR --out runs/dcgan
 
 A run writes into --out: `checkpoint.pt` (everything needed to resume), `log.jsonl` and `loss.png`
