@@ -86,11 +86,10 @@ PAPER = Settings(
     lam=0.003, iterations=1000, restarts=64, step_size=0.03, blend=True, encoder_start=False
 )
 
-# Chosen on validation faces 100-131 with training/tune_defaults.py and checked on 100-227 (grid and results in the
+# Chosen on validation faces 100-131 with training/tune_defaults.py (grid and results in the
 # README): lambda moves PSNR/SSIM by under 0.05 dB on every task, and lambda = 0 skips D, half the
 # work, so it is 0 everywhere (the app's slider still sets it). What lifts the figures is the
-# feature refinement (0.1 to 8.0 dB; a weaker pull where the observation leaves more to the GAN) and
-# the data consistency.
+# feature refinement (0.1 to 8.0 dB, its steps and pull tuned per task) and the data consistency.
 _SEARCH = Settings(lam=0.0, iterations=50, restarts=4, step_size=0.1)  # what all tasks share
 DEFAULTS: dict[str, Settings] = {
     "inpainting": _SEARCH.update(step_size=0.05, refine_steps=50, refine_weight=0.003),

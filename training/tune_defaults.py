@@ -42,6 +42,8 @@ def main() -> None:
 
     pipe = RestorationPipeline.from_pretrained(args.model)
     faces = FaceFolder(args.data, limit=args.skip + args.limit)
+    if len(faces) <= args.skip:
+        parser.error(f"{args.data} holds {len(faces)} faces: nothing left after --skip {args.skip}")
     clean = torch.stack([faces[i] for i in range(args.skip, len(faces))])
     results = []
     for name in args.tasks:
