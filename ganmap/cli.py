@@ -50,7 +50,7 @@ def run_restore(args: argparse.Namespace) -> None:
         iterations=args.iterations,
         restarts=args.restarts,
         seed=args.seed,
-        settings=args.settings,
+        preset=args.preset,
         progress=not args.quiet,
     )
     save_image(out.framed if args.framed else out.image, args.output)
@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--restarts", type=int, help="random starts per image")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument(
-        "--settings", choices=PRESETS, default="default", help="preset (default: %(default)s)"
+        "--preset",
+        choices=PRESETS,
+        default="default",
+        help="settings preset (default: %(default)s)",
     )
     r.add_argument("--model", help="model folder or Hub repo id (default: the bundled weights)")
     r.add_argument("--framed", action="store_true", help="write the result at the input's framing")
