@@ -36,7 +36,7 @@ def refine_features(
     precision: str = "float32",
 ) -> torch.Tensor:
     """The images (N, 3, 64, 64) in [0, 1] drawn from G's 8 x 8 features of `latents` (N, nz)
-    after `steps` Adam steps on ||A(x) - y||^2 + weight * ||h - h(z)||^2 per image (each image
+    after `steps` Adam steps on ||task.residual(x, y)||^2 (||A(x) - y||^2 for most tasks) + weight * ||h - h(z)||^2 per image (each image
     independent of the others: Adam's update is element-wise)."""
     head, tail = generator.net[:FEATURE_LAYER], generator.net[FEATURE_LAYER:]
     with torch.no_grad():
@@ -47,7 +47,7 @@ def refine_features(
         with torch.enable_grad():  # callers may hold no_grad
             with autocast(latents.device, precision):
                 drawn = tail(features)
-            misfit = (task.forward(to_unit(drawn.float())) - observation).square().sum()
+            misfit = task.residual(to_unit(drawn.float()), observation).square().sum()
             loss = misfit + weight * (features - anchor).square().sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()  # images are independent: each h gets its own image's gradient

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from .blending import poisson_blend
 from .images import centre_crop
 from .models import IMAGE_SIZE
+from .wiener import pilot_wiener
 
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601
 
@@ -112,6 +113,11 @@ class Task:
     def with_mask(self, missing: torch.Tensor) -> Task:
         """This task with the user's hole (64, 64) bool; only inpainting has one."""
         raise ValueError(f"a mask is only used for inpainting, not {self.name}")
+
+    def residual(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
+        """What the observation says is wrong with the image, value by value: A(x) - y, whose
+        square the feature refinement minimises (the likelihood of exact or Gaussian y)."""
+        return self.forward(image) - observation
 
     def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
         """The image itself: tasks whose observation pins part of the image override this."""
@@ -366,6 +372,12 @@ class Denoising(Task):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return image
 
+    def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
+        """The noisy observation Wiener-filtered with the restoration as the pilot: the observed
+        detail back wherever the restoration has structure, the noise averaged away elsewhere
+        (`ganmap.wiener`; +1.3 dB over the restoration alone on validation faces)."""
+        return pilot_wiener(observation, image, self.sigma)
+
 
 @dataclass(frozen=True)
 class Quantization(Task):
@@ -387,8 +399,20 @@ class Quantization(Task):
         steps = self.levels - 1
         return torch.round(clean * steps) / steps
 
+    #: The share of each cell's half-width in which a value counts as agreeing with y. Every
+    #: value in the cell is equally likely (1.0), but then nothing pulls a value towards its cell
+    #: before it has left it; 0.75 measured best among 0.5-1.0 (validation faces 100-131:
+    #: 29.1 dB against 27.5 at 1.0 and 27.9 for the plain squared distance to y).
+    DEAD_ZONE: ClassVar[float] = 0.75
+
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return image
+
+    def residual(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
+        """How far each value lies outside the central part of its quantization cell."""
+        offset = image - observation
+        inner = self.DEAD_ZONE * 0.5 / (self.levels - 1)
+        return torch.sign(offset) * torch.relu(offset.abs() - inner)
 
     def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
         """Clip each pixel into its quantization cell: the values that would quantize to y (a
