@@ -28,10 +28,9 @@ from .baselines import BASELINES
 from .data import FaceFolder
 from .images import to_pil
 from .metrics import psnr, ssim
-from .protocol import corrupted_inputs, input_as_image, run_gan
+from .protocol import BENCHMARK_TASKS, corrupted_inputs, input_as_image, run_gan
 from .restoration import RestorationPipeline
 from .speed import speed_report
-from .tasks import TASKS
 
 # Table 1 of the paper (SSIM, PSNR), quoted; colorization had no baselines there.
 PAPER_TABLE = {
@@ -49,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     methods = ["input", *GAN_METHODS, *BASELINES]
     parser.add_argument("--data", required=True, help="folder of aligned CelebA faces (any size)")
     parser.add_argument("--limit", type=int, help="first N faces only")
-    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS), metavar="TASK")
+    parser.add_argument("--tasks", nargs="+", choices=BENCHMARK_TASKS, default=list(BENCHMARK_TASKS),
+                        metavar="TASK", help=f"any of: {', '.join(BENCHMARK_TASKS)} (default: all)")  # fmt: skip
     parser.add_argument("--methods", nargs="+", choices=methods, default=methods, metavar="METHOD",
                         help=f"any of: {', '.join(methods)} (default: all)")  # fmt: skip
     parser.add_argument("--paper-limit", type=int, default=2,
@@ -80,7 +80,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, torch.Tensor]:
     )
     figure_rows = {}
     for name in tqdm(args.tasks, desc="tasks"):
-        task = TASKS[name]
+        task = BENCHMARK_TASKS[name]
         observations = corrupted_inputs(task, clean)
         results, figure_rows[name] = (
             {},
@@ -100,12 +100,12 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, torch.Tensor]:
                 parameter = None
             else:
                 baseline = BASELINES[method]
-                if name not in baseline.tasks:
+                if task.name not in baseline.tasks:
                     continue
                 start = time.perf_counter()
                 restored = baseline(observations, task)
                 seconds = [(time.perf_counter() - start) / n]
-                parameter = baseline.parameter_text(name)
+                parameter = baseline.parameter_text(task.name)
             scores_psnr, scores_ssim = psnr(restored, clean[:n]), ssim(restored, clean[:n])
             results[method] = dict(
                 images=n,

@@ -16,7 +16,15 @@ from tqdm.auto import tqdm
 
 from .models import IMAGE_SIZE
 from .restoration import RestorationPipeline
-from .tasks import Task
+from .tasks import TASKS, SuperResolution, Task
+
+#: The benchmark's columns: the five tasks, and super-resolution once more for each other kind of
+#: low-resolution input a user meets (the default is bicubic, PIL's resize; the paper's is box).
+BENCHMARK_TASKS: dict[str, Task] = {
+    **TASKS,
+    "super-resolution (area)": SuperResolution(kernel="area"),
+    "super-resolution (box)": SuperResolution(kernel="box"),
+}
 
 
 def corrupted_inputs(task: Task, clean: torch.Tensor) -> torch.Tensor:

@@ -255,17 +255,18 @@ class SuperResolution(Task):
 
     `factor` is any real number in [1, 16]; the observation's side is round(64 / factor).
     `kernel` says how the low-resolution image was made:
-    - "box" (default): the paper's operator, the mean of each factor x factor block (for factors
-      that do not divide 64, torch's adaptive average pooling);
+    - "bicubic" (default): antialiased bicubic, PIL's Image.resize(..., Image.BICUBIC): what
+      most software does to make an image smaller, so what a user's low-resolution image most
+      likely is;
     - "area": exact area averaging, each low-resolution pixel the mean of the high-resolution
       area it covers, fractions of pixels included (OpenCV's INTER_AREA; "box" at whole factors);
-    - "bicubic": antialiased bicubic, PIL's Image.resize(..., Image.BICUBIC) (what most software
-      does to make an image smaller).
+    - "box": the paper's operator, the mean of each factor x factor block (for factors that do
+      not divide 64, torch's adaptive average pooling).
     """
 
     name: ClassVar[str] = "super-resolution"
     factor: float = 4
-    kernel: Literal["box", "area", "bicubic"] = "box"
+    kernel: Literal["box", "area", "bicubic"] = "bicubic"
 
     def __post_init__(self) -> None:
         factor = self.factor

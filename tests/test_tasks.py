@@ -73,7 +73,7 @@ def test_decimation_averages_each_factor_by_factor_block():
     image = torch.zeros(1, 3, 64, 64)
     image[..., ::2, :] = 1  # stripes: every 4 x 4 block averages to 1/2
     image[..., :4, :4] = 0.25  # one block of constant 0.25
-    low = SuperResolution(factor=4).forward(image)
+    low = SuperResolution(factor=4, kernel="box").forward(image)
     assert low.shape == (1, 3, 16, 16)
     assert torch.allclose(low[..., 0, 0], torch.tensor(0.25))
     assert torch.allclose(low[..., 1:, 1:], torch.tensor(0.5))
