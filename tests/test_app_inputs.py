@@ -17,15 +17,21 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from app_helpers import client_for, face_upload, serve
-from gradio_client import Client, handle_file
+from app_helpers import (
+    SETTINGS,
+    TIMEOUT_S,
+    client_for,
+    drawn_face,
+    editor_value,
+    face_upload,
+    serve,
+    upload,
+)
+from app_helpers import restore as restore_request
+from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from demo.examples import drawn_face
-
-TIMEOUT_S = 60
-SETTINGS = {"lam": 0.003, "iterations": 5, "restarts": 1, "seed": 0}
 RED, WHITE = (220, 30, 30), (255, 255, 255)
 
 
@@ -108,9 +114,9 @@ BAD_UPLOADS = [
 
 def observed(client: Client, path: Path) -> np.ndarray:
     """What the solver saw (as-is denoising: the upload itself, framed to 64 x 64), as RGB."""
-    observation, restoration, *_ = restore(client, path)
-    assert Image.open(restoration).size == (64, 64)
-    return np.asarray(Image.open(observation).convert("RGB"), dtype=np.int16)
+    _, (seen, restored), *_ = restore(client, path)
+    assert Image.open(restored["image"]).size == (64, 64)
+    return np.asarray(Image.open(seen["image"]).convert("RGB"), dtype=np.int16)
 
 
 def red_centre_on_white(pixels: np.ndarray) -> None:
@@ -180,20 +186,8 @@ def face_file(tmp_path_factory) -> Path:
 
 
 def restore(client: Client, path: Path, mode: str = "as-is", **settings) -> tuple:
-    """One denoising request, time-limited; as-is, the upload reaches the solver unchanged."""
-    s = {**SETTINGS, **settings}
-    editor = {"background": handle_file(str(path)), "layers": [], "composite": None}
-    job = client.submit(
-        editor,
-        "denoising",
-        mode,
-        s["lam"],
-        s["iterations"],
-        s["restarts"],
-        s["seed"],
-        api_name="/restore",
-    )
-    return job.result(timeout=TIMEOUT_S)
+    """One denoising request; as-is, the upload reaches the solver unchanged."""
+    return restore_request(client, editor_value(path), "denoising", mode, **settings)
 
 
 def raw_restore(app_url: str, path: Path, **raw_settings: str) -> tuple[str, dict]:
@@ -224,11 +218,19 @@ def raw_restore(app_url: str, path: Path, **raw_settings: str) -> tuple[str, dic
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("button", ["upload", "restore"])
 @pytest.mark.parametrize(("name", "make", "message"), BAD_UPLOADS, ids=[c[0] for c in BAD_UPLOADS])
-def test_a_bad_upload_gets_a_message_naming_the_problem(client, tmp_path, name, make, message):
+def test_a_bad_upload_gets_a_message_naming_the_problem(
+    client, tmp_path, name, make, message, button
+):
+    """Named when it is uploaded (the upload button), and when it reaches Restore another way
+    (an API call, a pasted file)."""
     make(tmp_path / name)
     with pytest.raises(AppError, match=message) as error:
-        restore(client, tmp_path / name)
+        if button == "upload":
+            upload(client, tmp_path / name)
+        else:
+            restore(client, tmp_path / name)
     for internal in ("gradio", "preprocess"):  # its cache folder, its component machinery
         assert internal not in str(error.value).lower(), f"Gradio's internals: {error.value}"
 
@@ -269,7 +271,7 @@ def test_the_raw_request_helper_restores_a_good_request(app_url, face_file):
     """The hand-written request is right: with sound settings it is answered with images."""
     event, data = raw_restore(app_url, face_file)
     assert event == "complete", data
-    assert len(data) == 5
+    assert len(data) == 6
 
 
 @pytest.mark.slow
@@ -284,6 +286,6 @@ def test_after_all_of_that_the_app_still_serves(app_url, client, face_file, tmp_
             restore(client, face_file, mode="corrupt", **{setting: value})
 
     assert httpx.get(app_url, timeout=TIMEOUT_S).status_code == 200, "the page is served"
-    observation, restoration, candidates, curve, summary = restore(client, face_file, "corrupt")
-    assert Image.open(restoration).size == (64, 64), "a normal request is restored"
-    assert "best objective" in summary
+    (before, after), faces, files, summary, *_ = restore(client, face_file, "corrupt")
+    assert Image.open(after).size == (64, 64), "a normal request is restored"
+    assert summary.startswith("**Denoising** in")

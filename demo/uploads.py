@@ -1,0 +1,149 @@
+"""What the user gives the app, read once on the server: the uploaded photo and the painted mask.
+
+A photo is read the moment it is uploaded (ganmap's `open_image`: EXIF orientation applied, the
+first frame of an animation, decompression bombs refused before decoding), so a file that is no
+image is named at once, not at Restore. A large photo is downscaled right there (`MAX_SIDE`), and
+the small copy is what the browser's editor and every later request carry.
+
+Every mistake a user can make ends in `user_error`: a `gr.Error` that the browser shows as a
+message, and one line in the server's log (no traceback: it is not a bug of the app).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from ganmap import ImageError
+from ganmap.images import open_image, to_pil, to_tensor
+
+#: Longest side of a photo after upload. The model restores faces at 64 x 64, so a face in a
+#: 1024-px photo can be 15 times that and still carry every pixel the model uses; larger photos
+#: only make the browser's editor, the face detector, the paste-back and the PNG downloads slow (a
+#: 6000 x 4000 JPEG took 34-40 s from click to result, 2.9 s of it restoration).
+MAX_SIDE = 1024
+
+log = logging.getLogger("ganmap.demo")
+
+
+def user_error(message: str) -> gr.Error:
+    """A message for the user, logged as one line: raise the result."""
+    log.warning("user error: %s", message)
+    return gr.Error(message, print_exception=False)
+
+
+def downscaled(image: Image.Image, max_side: int = MAX_SIDE) -> tuple[Image.Image, str]:
+    """`image` with its longest side at most `max_side` (antialiased), and a note saying so."""
+    if max(image.size) <= max_side:
+        return image, ""
+    small = image.copy()
+    small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    note = (
+        f"Your photo ({image.width} × {image.height}) was downscaled to "
+        f"{small.width} × {small.height}: the model restores faces at 64 × 64, and larger "
+        "photos only take longer."
+    )
+    return small, note
+
+
+def open_upload(path: str | Path, name: str | None = None) -> Image.Image:
+    """An uploaded file as an image, as ganmap reads files; a user error naming the file if it is
+    none. `name` is the file's name on the user's machine, used instead of the server's path."""
+    name = name or Path(path).name
+    try:
+        return open_image(path)
+    except ImageError as error:
+        raise user_error(f"Cannot use {name}: {str(error).replace(str(path), name)}.") from error
+
+
+def as_photo(image: Image.Image) -> Image.Image:
+    """`image` as an RGB photo, read as the pipeline reads images (alpha onto white, 16-bit
+    scaled, too small refused), downscaled to `MAX_SIDE`."""
+    try:
+        return downscaled(to_pil(to_tensor(image)).convert("RGB"))[0]
+    except ImageError as error:
+        raise user_error(f"Cannot use this photo: {error}.") from error
+
+
+def read_photo(path: str | Path, name: str | None = None) -> tuple[Image.Image, str]:
+    """An uploaded file as an RGB photo (downscaled if large) and a note for the user."""
+    name = name or Path(path).name
+    image = open_upload(path, name)
+    photo = as_photo(image)
+    size = f"{name}: {photo.width} × {photo.height}."
+    if photo.size == image.size:
+        return photo, size
+    return photo, f"{downscaled(image)[1]} {size}"
+
+
+def guard_uploads(editor: gr.ImageEditor) -> gr.ImageEditor:
+    """`editor` (of `type="pil"`), its files read by `open_upload` instead of Gradio's reader.
+
+    Files reach the editor from the examples, API calls and its clipboard and webcam sources:
+    they get the same checks and messages as an upload (EXIF orientation, first frame, size
+    limits), and keep their mode (alpha marks the painted layers); `editor_parts` then reads the
+    photo as the upload button does. Canvas blobs (bytes) still go Gradio's way. Patched on the
+    instance: a subclass of a Gradio component makes Gradio write a .pyi stub beside this module.
+    """
+    from gradio.data_classes import FileData
+
+    gradio_way = editor.convert_and_format_image
+
+    def convert_and_format_image(file: Any, flatten_on_white: bool = False) -> Any:
+        if not isinstance(file, FileData):
+            return gradio_way(file, flatten_on_white)
+        return open_upload(file.path, file.orig_name)
+
+    editor.convert_and_format_image = convert_and_format_image
+    return editor
+
+
+def quiet_range_checks(*components: gr.components.Component) -> None:
+    """Out-of-range values (only API calls can send them) answered as user errors: one log
+    line, no traceback. Patched on the instances, as in `guard_uploads`."""
+    for component in components:
+
+        def preprocess(payload: Any, gradio_way=component.preprocess) -> Any:
+            try:
+                return gradio_way(payload)
+            except gr.Error as error:
+                raise user_error(str(error)) from error
+
+        component.preprocess = preprocess
+
+
+def editor_parts(value: Any) -> tuple[Image.Image, Image.Image | None]:
+    """The editor's value as (RGB photo, painted mask or None); a user error without a photo.
+
+    The photo is downscaled to `MAX_SIDE` here too (an upload already is; a pasted photo, a
+    webcam's or an API call's may not be), and the mask with it.
+    The mask is white where any stroke was painted (alpha > 0 in any layer): the missing pixels.
+    """
+    if isinstance(value, dict):
+        background = value.get("background") or value.get("composite")
+        layers = value.get("layers") or []
+    else:  # a plain image (direct calls): no strokes
+        background, layers = value, []
+    if background is None:
+        raise user_error(
+            "Give a photo first: upload one, paste one, take one with the webcam, "
+            "or pick an example below."
+        )
+    if isinstance(background, np.ndarray):
+        background = Image.fromarray(background)
+    image = as_photo(background)
+    missing = np.zeros((image.height, image.width), dtype=bool)
+    for layer in layers:
+        if isinstance(layer, np.ndarray):
+            layer = Image.fromarray(layer)
+        alpha = layer.convert("RGBA").getchannel("A")
+        if alpha.size != image.size:
+            alpha = alpha.resize(image.size, Image.Resampling.NEAREST)
+        missing |= np.asarray(alpha) > 0
+    mask = Image.fromarray(missing.astype(np.uint8) * 255, "L") if missing.any() else None
+    return image, mask
