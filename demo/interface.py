@@ -5,10 +5,12 @@
 
 The work is done by `make_restore`'s handler, a plain function of the widgets' values: it takes
 the editor's photo and painted strokes, corrupts the photo first only in the demo mode, restores
-it (`pipeline.restore_centre` for now: the photo's centre as one aligned face), and shapes the
-result for the outputs: a before/after slider at the photo's framing, the aligned face before and
-after, full-size downloads, the objective curve and the restarts' candidates. Everything a user
-can get wrong ends as a `user_error`: a message in the browser, one line in the server's log.
+it (`demo.pipeline`: every face found, or the centre as one aligned face), and shapes the result
+for the outputs: a before/after slider of the whole photo, each face as the model saw it and
+restored, full-size downloads, the objective curve and (centre framing) the restarts'
+candidates. A photo without a face found gets a message and a button for the centre framing.
+Everything a user can get wrong ends as a `user_error`: a message in the browser, one line in
+the server's log.
 
 The layout puts the task, the photo, Restore and the result on one 1366 x 768 screen (the result
 column beside the controls); on a phone the columns stack and the page scrolls to the result
@@ -27,16 +29,15 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import numpy as np
 import pandas as pd
 from PIL import Image
 
-from ganmap import TASKS, RestorationPipeline
+from ganmap import TASKS, NoFaceError, RestorationPipeline
 from ganmap.restoration import MAX_SEED
 
-from .examples import EXAMPLES, write_examples
-from .pipeline import RestorationResult, restore_centre, takes_mask
-from .uploads import editor_parts, guard_uploads, quiet_range_checks, read_photo, user_error
+from .examples import EXAMPLES, GROUP_SIZE, write_examples
+from .pipeline import CENTRE, FACES, FRAMINGS, RESTORE, RestorationResult, takes_mask
+from .uploads import editor_parts, guard_uploads, log, quiet_range_checks, read_photo, user_error
 
 #: Caps on the sliders (checked again on the server, since the API can be called directly). The
 #: pipeline's defaults (50 iterations x 4 restarts, then the feature refinement) take under a
@@ -68,7 +69,7 @@ PHOTO_LABELS = {
 INTRO = """
 ### Restore a face photo with a GAN prior
 Upload a photo, pick what is wrong with it, press **Restore** (or try an example at the bottom).
-The prior is a DCGAN trained on 64 × 64 faces: [Yeh, Lim et al., ICASSP 2018](https://arxiv.org/abs/1610.05113).
+Each face is restored by a DCGAN trained on 64 × 64 faces: [Yeh, Lim et al., ICASSP 2018](https://arxiv.org/abs/1610.05113).
 """
 
 #: Compact controls, results shown large with crisp pixels (faces are 64 x 64).
@@ -86,6 +87,34 @@ SCROLL_TO_RESULT = """() => {
   const top = result.getBoundingClientRect().top;
   if (top < 0 || top > window.innerHeight / 2) result.scrollIntoView({block: "start"});
 }"""
+
+
+NO_FACE = (
+    "**No face found** in this photo: the detector misses faces under about 10 px across, "
+    "turned away or mostly covered. You can restore the photo's centre as one aligned face "
+    "instead (the paper's framing: best when the photo is a face crop)."
+)
+
+
+class Curve:
+    """The objective after each step, per face (a photo's faces are restored one after another:
+    the step count starts again at 1 for each), for the convergence plot."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, int, float]] = []
+        self.faces = 0
+
+    @property
+    def face(self) -> str:
+        return f"face {self.faces}"
+
+    def add(self, step: int, loss: float) -> None:
+        if not self.rows or step <= self.rows[-1][1]:
+            self.faces += 1
+        self.rows.append((self.face, step, float(loss)))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["face", "iteration", "objective"])
 
 
 class RunStopped(Exception):
@@ -146,6 +175,7 @@ def own_files(*images: Image.Image) -> None:
 def check_settings(
     task: str,
     mode: str,
+    framing: str,
     iterations: float,
     restarts: float,
     seed: float | None,
@@ -157,6 +187,8 @@ def check_settings(
         raise user_error(f"Unknown task {task!r}; choose one of: {', '.join(TASKS)}.")
     if mode not in (AS_IS, CORRUPT):
         raise user_error(f"Unknown mode {mode!r}; choose {AS_IS!r} or {CORRUPT!r}.")
+    if framing not in RESTORE:
+        raise user_error(f"Unknown framing {framing!r}; choose one of: {', '.join(RESTORE)}.")
     for name, value in (("Iterations", iterations), ("Restarts", restarts)):
         if not math.isfinite(value):  # NaN passes the sliders' range checks (raw JSON calls)
             raise user_error(f"{name} must be a whole number, got {value}.")
@@ -168,6 +200,12 @@ def check_settings(
     if not 0 <= seed <= MAX_SEED:
         raise user_error(f"Seed must be an integer from 0 to 2**63 - 1, got {seed}.")
     return iterations, restarts, seed
+
+
+def example_value(files: dict[str, Path], photo: str, strokes: str | None) -> dict:
+    """An example as the editor's value: the photo, and the strokes painted on it if any."""
+    layers = [str(files[strokes])] if strokes else []
+    return {"background": str(files[photo]), "layers": layers, "composite": None}
 
 
 def write_downloads(result: RestorationResult, task: str, folder: Path) -> list[str]:
@@ -193,6 +231,7 @@ def make_restore(
         editor: Any,
         task: str,
         mode: str,
+        framing: str,
         lam: float,
         iterations: float,
         restarts: float,
@@ -201,28 +240,30 @@ def make_restore(
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
     ):
         """Restore one photo; returns the comparison, the faces, the downloads, a summary, the
-        objective curve and the candidates."""
+        objective curve, the candidates and whether to offer the centre-crop fallback."""
         iterations, restarts, seed = check_settings(
-            task, mode, iterations, restarts, seed, max_iterations, max_restarts
+            task, mode, framing, iterations, restarts, seed, max_iterations, max_restarts
         )
         image, strokes = editor_parts(editor)
         mask = strokes if takes_mask(task) else None
         if takes_mask(task) and mask is None and mode == AS_IS:
             raise user_error(
                 "Paint what is missing with the brush first, or choose “Corrupt it first (demo)” "
-                "to cut the paper's hole in the middle of the face."
+                "to cut the paper's hole in the middle of each face."
             )
         session = request.session_hash if request is not None else None
         flag = flags.start(session)
+        curve = Curve()
 
         def callback(step: int, total: int, loss: float) -> None:
             if flag.is_set():
                 raise RunStopped
-            progress((step, total), desc=f"objective {loss:.4g}", unit="iterations")
+            curve.add(step, loss)
+            progress((step, total), desc=f"{curve.face}: objective {loss:.4g}", unit="steps")
 
         started = time.perf_counter()
         try:
-            result = restore_centre(
+            result = RESTORE[framing](
                 pipe,
                 image,
                 task,
@@ -236,7 +277,10 @@ def make_restore(
             )
         except RunStopped:  # not an error: say so, and leave the outputs as they were
             gr.Info("Stopped: the restoration was cancelled.")
-            return tuple(gr.skip() for _ in range(6))
+            return tuple(gr.skip() for _ in range(7))
+        except NoFaceError:  # a message, the old results cleared, and the fallback offered
+            log.warning("user error: no face found (%s, %s)", task, mode)
+            return None, [], None, NO_FACE, None, [], gr.update(visible=True)
         except ValueError as error:  # ganmap's errors a user can cause: bad image, bad mask, ...
             raise user_error(str(error)) from error
         finally:
@@ -249,19 +293,16 @@ def make_restore(
             (candidate, f"#{rank}: objective {loss:.4g}")
             for rank, (candidate, loss) in enumerate(result.candidates, start=1)
         ]
-        curve = pd.DataFrame(
-            {"iteration": np.arange(1, len(result.history) + 1), "objective": result.history}
-        )
-        ran = len(result.history)  # the solver stops early once the objective stalls
-        early = f" (converged after {ran})" if ran < iterations else ""
         summary = (
-            f"**{task_label(task)}** in {seconds:.1f} s: λ = {float(lam):g}, {restarts} "
-            f"restart(s) × {iterations} iterations{early}. {result.note} Result "
-            f"{result.after.width} × {result.after.height}; drag the slider to compare."
+            f"**{task_label(task)}** in {seconds:.1f} s: {result.note} Result "
+            f"{result.after.width} × {result.after.height}: drag the slider to compare. "
+            f"λ = {float(lam):g}, {restarts} restart(s) × at most {iterations} iterations."
         )
         if strokes is not None and mask is None:
             summary += " The brush strokes were ignored: they mark missing pixels for inpainting."
-        return (result.before, result.after), result.faces, files, summary, curve, candidates
+        comparison = (result.before, result.after)
+        fallback = gr.update(visible=False)
+        return comparison, result.faces, files, summary, curve.frame(), candidates, fallback
 
     return restore
 
@@ -310,6 +351,9 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     ),
                     transforms=("crop",),
                     layers=False,
+                    # Gradio 6.31 draws a value's painted layer offset by half the difference
+                    # between this size and the photo's: the size of the example with strokes.
+                    canvas_size=GROUP_SIZE,
                     height=300,
                     elem_id="image",
                 )
@@ -319,6 +363,14 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
                 upload_note = gr.Markdown(elem_id="upload-note")
                 with gr.Accordion("Advanced", open=False, elem_id="advanced"):
+                    framing = gr.Radio(
+                        FRAMINGS,
+                        value=FACES,
+                        label="Faces",
+                        info="Every face is found, aligned to the model's 64 × 64 framing, "
+                        "restored and put back; or the photo's centre is taken as one aligned face.",
+                        elem_id="framing",
+                    )
                     lam = gr.Slider(
                         0,
                         LAM_MAX,
@@ -369,12 +421,19 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     elem_id="comparison",
                 )
                 summary = gr.Markdown(elem_id="summary")
+                fallback = gr.Button(
+                    "Restore the centre as one aligned face",
+                    visible=False,
+                    size="sm",
+                    elem_id="fallback",
+                )
                 faces = gr.Gallery(
                     format="png",
-                    label="The face as the model saw it (64 × 64, aligned) and its restoration",
+                    label="Each face as the model saw it (aligned) and restored (64 × 64)",
                     columns=6,
+                    fit_columns=False,
                     object_fit="contain",
-                    height=120,
+                    height="auto",
                     elem_id="faces",
                 )
                 files = gr.File(
@@ -384,17 +443,18 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     curve = gr.LinePlot(
                         x="iteration",
                         y="objective",
-                        title="Objective (best restart) per iteration",
+                        color="face",
+                        title="Objective (best restart) per iteration, for each face",
                         height=220,
                         label="Objective",
                         elem_id="curve",
                     )
                     candidates = gr.Gallery(
                         format="png",
-                        label="Candidates: G(z) of each restart, best first",
+                        label="Candidates: G(z) of each restart, best first (centre framing)",
                         columns=8,
+                        fit_columns=False,
                         object_fit="contain",
-                        height=120,
                         elem_id="candidates",
                     )
                     gr.Markdown(
@@ -405,12 +465,15 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     )
 
         gr.Examples(
-            examples=[[str(example_files[stem]), t, m] for stem, t, m in EXAMPLES],
+            examples=[
+                [example_value(example_files, photo, strokes), task, mode]
+                for photo, task, mode, strokes in EXAMPLES
+            ],
             inputs=[editor, task, mode],
             label="Examples (built here: scikit-image's astronaut and the generator's own faces)",
         )
 
-        outputs = [comparison, faces, files, summary, curve, candidates]
+        outputs = [comparison, faces, files, summary, curve, candidates, fallback]
         quiet_range_checks(lam, iterations, restarts, seed)
 
         def on_upload(path: str) -> tuple[dict, str]:
@@ -421,30 +484,39 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
 
         def on_task(name: str) -> tuple:
             cleared = f"Switched to **{task_label(name)}**: the previous results were cleared."
-            return gr.update(label=PHOTO_LABELS[name]), None, [], None, cleared, None, []
+            hidden = gr.update(visible=False)
+            return gr.update(label=PHOTO_LABELS[name]), None, [], None, cleared, None, [], hidden
 
         task.change(on_task, task, [editor, *outputs], api_visibility="private")
         reset.click(
             lambda name: defaults[name], task, [lam, iterations, restarts], api_visibility="private"
         )
-        run_event = run.click(
-            make_restore(
-                pipe,
-                flags,
-                Path(tempfile.mkdtemp(prefix="ganmap-demo-downloads-")),
-                max_iterations,
-                max_restarts,
-            ),
-            [editor, task, mode, lam, iterations, restarts, seed],
-            outputs,
-            api_name="restore",
+        restore = make_restore(
+            pipe,
+            flags,
+            Path(tempfile.mkdtemp(prefix="ganmap-demo-downloads-")),
+            max_iterations,
+            max_restarts,
         )
-        run_event.success(None, js=SCROLL_TO_RESULT)
+        inputs = [editor, task, mode, framing, lam, iterations, restarts, seed]
+        run_event = run.click(restore, inputs, outputs, api_name="restore")
+        fallback_event = fallback.click(
+            lambda: CENTRE, None, framing, api_visibility="private"
+        ).then(restore, inputs, outputs, api_visibility="private")
+        for event in (run_event, fallback_event):
+            event.success(None, js=SCROLL_TO_RESULT)
 
         def stop_run(request: gr.Request) -> None:
             flags.stop(request.session_hash if request is not None else None)
 
-        stop.click(stop_run, None, None, cancels=[run_event], api_visibility="private", queue=False)
+        stop.click(
+            stop_run,
+            None,
+            None,
+            cancels=[run_event, fallback_event],
+            api_visibility="private",
+            queue=False,
+        )
 
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     return demo

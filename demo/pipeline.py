@@ -1,9 +1,15 @@
 """The app's calls into ganmap, and what it shows of their results.
 
-`restore_centre` treats the photo's centre as one aligned face (the paper's 64 x 64 framing,
-`pipe(...)`), and shows the result at the photo's framing (`out.framed`). It returns a
-`RestorationResult`: the before/after pair for the comparison slider, the aligned face before and
-after, what to download, and the solver's history and candidates.
+Two framings of a photo:
+- `restore_faces`: every face found, aligned, restored and put back (`pipe.restore_photo`); the
+  demo mode damages the whole photo first (`ganmap.corrupt_photo`). It raises `NoFaceError`
+  when no face is found.
+- `restore_centre`: the photo's centre as one aligned face (the paper's 64 x 64 framing,
+  `pipe(...)`), the result shown at the photo's framing (`out.framed`): the fallback for a
+  photo without a detectable face, and the right thing for an aligned face crop.
+
+Both return a `RestorationResult`: the before/after pair for the comparison slider, each face as
+the model saw it and restored, the photo to download beside the result, and the candidates.
 """
 
 from __future__ import annotations
@@ -14,8 +20,21 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from ganmap import RestorationPipeline, corrupt
+from ganmap import RestorationPipeline, corrupt, corrupt_photo
 from ganmap.tasks import get_task
+
+FACES = "faces"
+CENTRE = "centre"
+FRAMINGS = [("Find every face", FACES), ("The centre is one aligned face", CENTRE)]
+
+#: What `restore_photo` does to the photo around the faces, per task (see `ganmap.photo`).
+SURROUNDINGS = {
+    "inpainting": "keeps its pixels (holes away from the faces are filled smoothly)",
+    "colorization": "stays gray: only the faces get colour",
+    "super-resolution": "is enlarged with bicubic interpolation",
+    "denoising": "gets a light blur",
+    "quantization": "gets a light blur",
+}
 
 
 @dataclass
@@ -23,20 +42,18 @@ class RestorationResult:
     """What the app shows of one restoration.
 
     Attributes:
-        before, after: the photo as restored (corruption and hole included) and its restoration,
-            the same size (a low-resolution photo enlarged with square pixels), for the slider.
+        before, after: the photo as restored (corruption and holes included) and its
+            restoration, the same size (a low-resolution photo enlarged with square pixels).
         observed: the photo the restoration started from, at its own size, to download.
-        faces: (image, caption) pairs: each face as the model saw it and its restoration.
-        history: the best objective after each iteration.
+        faces: (image, caption) pairs: each face as the model saw it, then its restoration.
         candidates: (image, objective) of every restart, best first; empty when not available.
-        note: one sentence on what was restored, for the summary.
+        note: what was restored, for the summary.
     """
 
     before: Image.Image
     after: Image.Image
     observed: Image.Image
     faces: list[tuple[Image.Image, str]]
-    history: list[float]
     candidates: list[tuple[Image.Image, float]] = field(default_factory=list)
     note: str = ""
 
@@ -63,6 +80,54 @@ def side_by_side(before: Image.Image, after: Image.Image) -> tuple[Image.Image, 
     return before, after
 
 
+def restore_faces(
+    pipe: RestorationPipeline,
+    image: Image.Image,
+    task: str,
+    *,
+    mask: Image.Image | None,
+    corrupt_first: bool,
+    seed: int,
+    callback: Callable[[int, int, float], None],
+    **settings,
+) -> RestorationResult:
+    """Every face of the photo restored and put back (`pipe.restore_photo`).
+
+    `mask` (inpainting): the painted missing pixels, at the photo's size. `corrupt_first`: the
+    paper's corruption of the whole photo first (with a mask: those pixels blanked; inpainting
+    without one: each face's centre hole). `settings`: lam, iterations, restarts.
+    """
+    observed = image
+    if corrupt_first and mask is None:
+        observed, mask = corrupt_photo(image, task, seed=seed)
+    out = pipe.restore_photo(
+        observed,
+        task,
+        mask=mask,
+        seed=seed,
+        callback=callback,
+        progress=False,  # no tqdm bar in the server's log: the browser has its own
+        **settings,
+    )
+    observed = blanked(out.observation, mask)
+    before, after = side_by_side(observed, out.image)
+    faces = []
+    for number, face in enumerate(out.faces, start=1):
+        seen = face.observation
+        faces += [
+            (seen, f"{number}: seen"),
+            (face.restoration, f"{number}: restored"),
+        ]
+    count = f"{len(out.faces)} face{'s' if len(out.faces) > 1 else ''}"
+    return RestorationResult(
+        before=before,
+        after=after,
+        observed=observed,
+        faces=faces,
+        note=f"{count} found and restored; the rest of the photo {SURROUNDINGS[task]}.",
+    )
+
+
 def restore_centre(
     pipe: RestorationPipeline,
     image: Image.Image,
@@ -87,7 +152,7 @@ def restore_centre(
         mask=mask,
         seed=seed,
         callback=callback,
-        progress=False,  # no tqdm bar in the server's log: the browser has its own
+        progress=False,
         **settings,
     )
     observed = blanked(observed, mask)
@@ -96,11 +161,14 @@ def restore_centre(
         before=before,
         after=after,
         observed=observed,
-        faces=[(out.observation, "seen by the model"), (out.image, "restored")],
-        history=out.history,
+        faces=[(out.observation, "seen"), (out.image, "restored")],
         candidates=list(zip(out.candidates, out.losses, strict=True)),
         note=(
             f"The centre of the photo was restored as one aligned face "
-            f"({out.observation.width} × {out.observation.height} seen, 64 × 64 restored)."
+            f"({out.observation.width} px seen, 64 × 64 restored)."
         ),
     )
+
+
+#: The restoration behind each framing.
+RESTORE = {FACES: restore_faces, CENTRE: restore_centre}

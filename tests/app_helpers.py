@@ -61,14 +61,17 @@ def editor_value(background: Path | None, *layers: Path) -> dict:
     }
 
 
-def restore(client, editor: dict, task: str, mode: str = "as-is", **settings) -> tuple:
+def restore(
+    client, editor: dict, task: str, mode: str = "as-is", framing: str = "faces", **settings
+) -> tuple:
     """One press of Restore, time-limited: (comparison, faces, downloads, summary, curve,
-    candidates), files as local paths."""
+    candidates), files as local paths (the API leaves out the fallback button's update)."""
     s = {**SETTINGS, **settings}
     job = client.submit(
         editor,
         task,
         mode,
+        framing,
         s["lam"],
         s["iterations"],
         s["restarts"],

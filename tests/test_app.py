@@ -17,9 +17,9 @@ from app_helpers import SETTINGS, client_for, editor_value, face_upload, restore
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from demo.examples import EXAMPLES, GROUP_SIZE, write_examples
+from demo.examples import EXAMPLES, GROUP_SIZE, SCRATCHES, example_images, write_examples
 from demo.interface import AS_IS, MODES, PHOTO_LABELS, StopFlags, make_restore
-from demo.pipeline import takes_mask
+from demo.pipeline import CENTRE, takes_mask
 from demo.uploads import MAX_SIDE, downscaled, editor_parts
 from ganmap import TASKS
 from ganmap.tasks import centre_square
@@ -49,12 +49,13 @@ def pixels(path: str | Path) -> np.ndarray:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", list(TASKS))
-def test_every_task_restores_a_photo_as_it_is(client, face_file, task):
-    """The default mode: the photo is the observation. Its centre is restored as one aligned
-    face and the result comes back at the photo's framing, beside the photo, to download."""
+def test_every_task_restores_the_centre_as_an_aligned_face(client, face_file, task):
+    """The centre framing, in the default mode: the photo is the observation. Its centre is
+    restored as one aligned face, and the result comes back at the photo's framing, beside the
+    photo, to download."""
     mode = "corrupt" if takes_mask(task) else AS_IS  # unpainted, only the demo mode has a hole
     comparison, faces, files, summary, curve, candidates = restore(
-        client, editor_value(face_file), task, mode
+        client, editor_value(face_file), task, mode, CENTRE
     )
     before, after = (Image.open(item) for item in comparison)
     scale = 4 if task == "super-resolution" else 1
@@ -82,15 +83,91 @@ def test_every_task_restores_a_photo_as_it_is(client, face_file, task):
 
     assert len(candidates) == SETTINGS["restarts"]
     assert all(c["caption"].startswith("#1: objective") for c in candidates[:1])
-    objective = [row[1] for row in curve["data"]]
+    objective = [row[2] for row in curve["data"]]  # (face, iteration, objective)
     assert 1 <= len(objective) <= SETTINGS["iterations"] and np.isfinite(objective).all()
     assert summary.startswith(f"**{task[0].upper()}")
+
+
+@pytest.fixture(scope="module")
+def photos(pipe, tmp_path_factory) -> dict[str, Path]:
+    """The examples' photos as files (the astronaut's face is found by dlib)."""
+    folder = tmp_path_factory.mktemp("photos")
+    paths = {}
+    for stem, image in example_images(pipe).items():
+        paths[stem] = folder / f"{stem}.png"
+        image.save(paths[stem])
+    return paths
+
+
+#: (task, photo, mode): a photo with a face for each task. Super-resolution takes the whole
+#: astronaut as its low-resolution photo: her face is over 64 px there, so it is enlarged with
+#: the rest of the photo.
+FACE_PHOTOS = [
+    ("colorization", "astronaut-gray", AS_IS),
+    ("super-resolution", "astronaut", AS_IS),
+    ("denoising", "astronaut-noisy", AS_IS),
+    ("quantization", "astronaut", "corrupt"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("task", "photo", "mode"), FACE_PHOTOS, ids=[c[0] for c in FACE_PHOTOS])
+def test_every_face_of_a_photo_is_restored_and_put_back(client, photos, task, photo, mode):
+    """The default framing: the face is found, restored and the whole photo comes back, beside
+    the photo as restored, with the face as the model saw it and restored."""
+    comparison, faces, files, summary, curve, candidates = restore(
+        client, editor_value(photos[photo]), task, mode
+    )
+    before, after = (Image.open(item) for item in comparison)
+    scale = 4 if task == "super-resolution" else 1
+    assert after.size == before.size == (512 * scale, 512 * scale), "the whole photo"
+    assert len(faces) == 2, "one face: as seen, and restored"
+    assert Image.open(faces[1]["image"]).size == (64, 64)
+    assert [item["caption"] for item in faces] == ["1: seen", "1: restored"]
+    assert Image.open(files[1]).size == (512, 512), "the observed photo, at its own size"
+    assert "1 face found and restored" in summary
+    assert candidates == [], "no candidates: the photo's faces are restored one by one"
+
+
+@pytest.mark.slow
+def test_painted_holes_in_a_photo_are_filled(client, photos):
+    """The inpainting example: scratches across the group photo, painted over with the brush.
+    (The tiny network draws no face dlib finds: the scratches cross the astronaut here.)"""
+    layer = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
+    layer.paste((255, 0, 255, 255), (150, 120, 330, 128))  # across her eyes
+    path = photos["astronaut"].with_name("scratch.png")
+    layer.save(path)
+    (before, after), faces, *_ = restore(
+        client, editor_value(photos["astronaut"], path), "inpainting", AS_IS
+    )
+    b, a, painted = pixels(before), pixels(after), np.asarray(layer.getchannel("A")) > 0
+    assert (b[painted] == 0).all(), "the painted pixels are the missing ones"
+    assert (a[painted].sum(-1) > 0).mean() > 0.99, "and they are filled"
+    assert (a[~painted] == pixels(photos["astronaut"])[~painted]).all(), "the rest is kept"
+    assert len(faces) == 2
+
+
+@pytest.mark.slow
+def test_no_face_found_offers_the_centre_framing(client, tmp_path):
+    """A sky with no face: a message, the old results cleared, and the centre framing offered
+    (the button is the browser's; the API sees the message)."""
+    sky = tmp_path / "sky.png"
+    Image.new("RGB", (120, 90), (90, 120, 200)).save(sky)
+    comparison, faces, files, summary, curve, candidates = restore(
+        client, editor_value(sky), "denoising"
+    )
+    assert comparison is None and faces == [] and files is None
+    assert summary.startswith("**No face found**")
+    (before, after), *_ = restore(client, editor_value(sky), "denoising", AS_IS, CENTRE)
+    assert Image.open(after).size == (120, 90), "the centre framing restores it"
 
 
 @pytest.mark.slow
 def test_the_demo_mode_corrupts_first(client, face_file):
     """ "Corrupt it first": the paper's corruption of the centre crop, then its restoration."""
-    comparison, faces, *_ = restore(client, editor_value(face_file), "colorization", "corrupt")
+    comparison, faces, *_ = restore(
+        client, editor_value(face_file), "colorization", "corrupt", CENTRE
+    )
     before = pixels(comparison[0])
     assert before.shape == (64, 64, 3) and (before[..., 0] == before[..., 2]).all(), "gray"
 
@@ -103,7 +180,7 @@ def test_painted_mask_on_an_already_damaged_photo(client, face_file, tmp_path):
     strokes.save(tmp_path / "layer.png")
 
     (before, after), faces, *_ = restore(
-        client, editor_value(face_file, tmp_path / "layer.png"), "inpainting", AS_IS
+        client, editor_value(face_file, tmp_path / "layer.png"), "inpainting", AS_IS, CENTRE
     )
     painted = np.asarray(strokes.getchannel("A")) == 255
     b, a = pixels(before), pixels(after)
@@ -131,7 +208,7 @@ def test_user_errors_are_messages_logged_as_one_line(client, face_file, tmp_path
     assert all(line.startswith("user error: ") and "\n" not in line for line in lines)
     assert "Traceback" not in capfd.readouterr().err, "no traceback for a user's mistake"
 
-    (before, after), *_ = restore(client, editor_value(face_file), "denoising")
+    (before, after), *_ = restore(client, editor_value(face_file), "denoising", AS_IS, CENTRE)
     assert Image.open(after).size == (FACE_SIDE, FACE_SIDE), "the app still serves"
 
 
@@ -174,9 +251,9 @@ def test_stop_aborts_the_solver(pipe, tmp_path):
     handler = make_restore(PressStopAtStep3(), flags, tmp_path)
     request = SimpleNamespace(session_hash="session")
     photo = Image.new("RGB", (80, 80), (90, 120, 200))
-    outputs = handler(photo, "denoising", AS_IS, 0.003, 1000, 2, 0, request)
+    outputs = handler(photo, "denoising", AS_IS, CENTRE, 0.003, 1000, 2, 0, request)
     assert seen == [1, 2, 3]
-    assert outputs == tuple(gr.skip() for _ in range(6)), "outputs are left as they were"
+    assert outputs == tuple(gr.skip() for _ in range(7)), "outputs are left as they were"
     flags.stop("session")  # a late Stop, after the run, is harmless
 
 
@@ -204,9 +281,9 @@ def test_examples_are_made_locally_and_repeat(pipe, tmp_path):
     no data file, the same every time, and what each example's task restores."""
     first = write_examples(pipe, tmp_path / "a")
     again = write_examples(pipe, tmp_path / "b")
-    assert {stem for stem, _, _ in EXAMPLES} <= set(first)
-    assert {task for _, task, _ in EXAMPLES} == set(TASKS), "every task has an example"
-    assert {mode for _, _, mode in EXAMPLES} <= {value for _, value in MODES}
+    assert {e[0] for e in EXAMPLES} | {e[3] for e in EXAMPLES if e[3]} <= set(first)
+    assert {e[1] for e in EXAMPLES} == set(TASKS), "every task has an example"
+    assert {e[2] for e in EXAMPLES} <= {value for _, value in MODES}
     for stem, path in first.items():
         assert (pixels(path) == pixels(again[stem])).all(), f"{stem} changed between runs"
     assert Image.open(first["astronaut"]).size == (512, 512)
@@ -217,3 +294,8 @@ def test_examples_are_made_locally_and_repeat(pipe, tmp_path):
     assert Image.open(first["group-low-resolution"]).size == (width // 4, height // 4)
     assert set(np.unique(pixels(first["group-posterized"]))) <= {0, 64, 128, 191, 255}
     assert np.abs(pixels(first["astronaut-noisy"]) - pixels(first["astronaut"])).mean() > 10
+    scratched = pixels(first["group-scratched"])
+    painted = np.asarray(Image.open(first["group-scratches"]).getchannel("A")) > 0
+    (x, y), _, _ = SCRATCHES[0]
+    assert painted[y, x] and (scratched[y, x] == 0).all(), "the strokes cover the scratches"
+    assert (scratched[~painted] == pixels(first["group"])[~painted]).all(), "and nothing else"

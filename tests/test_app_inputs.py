@@ -186,8 +186,9 @@ def face_file(tmp_path_factory) -> Path:
 
 
 def restore(client: Client, path: Path, mode: str = "as-is", **settings) -> tuple:
-    """One denoising request; as-is, the upload reaches the solver unchanged."""
-    return restore_request(client, editor_value(path), "denoising", mode, **settings)
+    """One denoising request of the photo's centre as an aligned face; as-is, the upload reaches
+    the solver unchanged (these uploads have no face to find)."""
+    return restore_request(client, editor_value(path), "denoising", mode, "centre", **settings)
 
 
 def raw_restore(app_url: str, path: Path, **raw_settings: str) -> tuple[str, dict]:
@@ -202,8 +203,8 @@ def raw_restore(app_url: str, path: Path, **raw_settings: str) -> tuple[str, dic
         }
         editor = json.dumps({"background": background, "layers": [], "composite": None})
         s = {name: json.dumps(value) for name, value in SETTINGS.items()} | raw_settings
-        body = f'{{"data": [{editor}, "denoising", "as-is", {s["lam"]}, {s["iterations"]}, '
-        body += f"{s['restarts']}, {s['seed']}]}}"
+        body = f'{{"data": [{editor}, "denoising", "as-is", "centre", {s["lam"]}, '
+        body += f"{s['iterations']}, {s['restarts']}, {s['seed']}]}}"
         response = http.post(
             "gradio_api/call/restore", content=body, headers={"content-type": "application/json"}
         )
@@ -271,7 +272,7 @@ def test_the_raw_request_helper_restores_a_good_request(app_url, face_file):
     """The hand-written request is right: with sound settings it is answered with images."""
     event, data = raw_restore(app_url, face_file)
     assert event == "complete", data
-    assert len(data) == 6
+    assert len(data) == 7
 
 
 @pytest.mark.slow

@@ -90,6 +90,7 @@ def restore(client: Client, face_file: Path, task: str, seed: int) -> np.ndarray
         editor_value(face_file),
         task,
         "corrupt",
+        "centre",
         0.003,
         ITERATIONS,
         RESTARTS,

@@ -112,16 +112,13 @@ def test_upload_restore_and_see_the_result(browser, app_url, photos, pipe, tmp_p
         if viewport == LAPTOP:  # everything a first run needs, without scrolling
             for selector in ("#task", "#upload", "#image", "#run", "#comparison"):
                 assert in_view(page, selector), f"{selector} is below the fold"
-        page.locator("#task").get_by_label("Super-resolution", exact=True).check()
-        expect(page.locator("#image")).to_contain_text("Photo (low resolution)")
-        photo = photos["group-low-resolution"]
-        choose_file(page, photo)
-        width, height = Image.open(photo).size
-        expect(page.locator("#upload-note")).to_contain_text(f"{width} × {height}")
+        page.locator("#task").get_by_label("Denoising", exact=True).check()
+        expect(page.locator("#image")).to_contain_text("Photo (noisy)")
+        choose_file(page, photos["astronaut-noisy"])
+        expect(page.locator("#upload-note")).to_contain_text("astronaut-noisy.png: 512 × 512")
 
         page.locator("#run").click()
-        expect(page.locator("#summary")).to_contain_text("Super-resolution")
-        expect(page.locator("#summary")).to_contain_text(f"Result {4 * width} × {4 * height}")
+        expect(page.locator("#summary")).to_contain_text("1 face found and restored")
         expect(page.locator("#comparison img").first).to_be_visible()
         page.wait_for_function(  # the result is scrolled into view once it arrives
             "() => { const r = document.getElementById('comparison').getBoundingClientRect();"
@@ -130,14 +127,15 @@ def test_upload_restore_and_see_the_result(browser, app_url, photos, pipe, tmp_p
         if viewport == LAPTOP:
             assert in_view(page, "#run"), "Restore stays in view beside the result"
         natural = page.locator("#comparison img").first.evaluate("img => img.naturalWidth")
-        assert natural == 4 * width, "the result at full size (4 x the low-resolution photo)"
+        assert natural == 512, "the whole photo, at full size"
+        expect(page.locator("#faces img")).to_have_count(2)
         links = page.locator("#downloads a")
         expect(links).to_have_count(2)
-        assert links.first.get_attribute("href").endswith("/restored-super-resolution.png")
+        assert links.first.get_attribute("href").endswith("/restored-denoising.png")
 
-        page.locator("#task").get_by_label("Denoising", exact=True).check()
+        page.locator("#task").get_by_label("Colorization", exact=True).check()
         expect(page.locator("#summary")).to_contain_text("the previous results were cleared")
-        expect(page.locator("#image")).to_contain_text("Photo (noisy)")
+        expect(page.locator("#image")).to_contain_text("Photo (gray)")
         expect(page.locator("#comparison img")).to_have_count(0)
         page.screenshot(path=str(tmp_path / f"{viewport[0]}x{viewport[1]}.png"))
     finally:
@@ -160,20 +158,43 @@ def test_a_file_that_is_no_image_is_named_when_uploaded(browser, app_url, tmp_pa
         page.close()
 
 
+def test_no_face_offers_the_centre_framing(browser, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    sky = tmp_path / "sky.png"
+    Image.new("RGB", (300, 200), (90, 120, 200)).save(sky)
+    page = open_page(browser, app_url, LAPTOP)
+    try:
+        page.locator("#task").get_by_label("Denoising", exact=True).check()
+        choose_file(page, sky)
+        expect(page.locator("#upload-note")).to_contain_text("sky.png")
+        page.locator("#run").click()
+        expect(page.locator("#summary")).to_contain_text("No face found")
+        page.locator("#fallback").click()
+        expect(page.locator("#summary")).to_contain_text("restored as one aligned face")
+        expect(page.locator("#fallback")).to_be_hidden()
+        page.locator("#advanced").get_by_text("Advanced").click()  # the setting it changed
+        expect(page.get_by_label("The centre is one aligned face")).to_be_checked()
+    finally:
+        page.close()
+
+
 @pytest.mark.skipif(not SCREENSHOT, reason="set GANMAP_SCREENSHOT=path to make the README's")
-def test_readme_screenshot(browser, app_url, photos):
-    """The README's picture: a laptop screen, the group photo inpainted in the demo mode."""
+def test_readme_screenshot(browser, app_url):
+    """The README's picture: a laptop screen, the scratched group photo (the inpainting example,
+    its scratches painted over) restored."""
     from playwright.sync_api import expect
 
     page = open_page(browser, app_url, LAPTOP)
     try:
-        page.locator("#task").get_by_label("Inpainting", exact=True).check()
-        page.locator("#mode").get_by_label("Corrupt it first (demo)").check()
-        choose_file(page, photos["group"])
-        expect(page.locator("#upload-note")).to_contain_text("group.png")
+        page.locator("tr.tr-body").nth(1).click()  # the examples table, as in demo.examples
+        expect(page.locator("#task input[value=inpainting]")).to_be_checked()
+        expect(page.locator("#image")).not_to_contain_text("Upload a photo with the button")
+        page.wait_for_timeout(2000)  # the painted layer is drawn after the photo
         page.locator("#run").click()
-        expect(page.locator("#summary")).to_contain_text("Inpainting")
+        expect(page.locator("#summary")).to_contain_text("3 faces found and restored")
         page.wait_for_timeout(1000)  # the slider's images fade in
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=SCREENSHOT)
         assert Path(SCREENSHOT).stat().st_size > 10_000
     finally:
