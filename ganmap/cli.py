@@ -73,11 +73,11 @@ def run_restore(args: argparse.Namespace) -> None:
     for photo, target in zip(photos, targets, strict=True):
         try:
             if args.aligned:
-                out = pipe(photo, args.task, mask=args.mask, settings=args.settings, **settings)
+                out = pipe(photo, args.task, mask=args.mask, preset=args.preset, **settings)
                 image = out.framed if args.framed else out.image
             else:
                 out = pipe.restore_photo(
-                    photo, args.task, mask=args.mask, preset=args.settings, **settings
+                    photo, args.task, mask=args.mask, preset=args.preset, **settings
                 )
                 image = out.image
             save_image(image, str(target))
@@ -133,7 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--restarts", type=int, help="random starts per image")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument(
-        "--settings", choices=PRESETS, default="default", help="preset (default: %(default)s)"
+        "--preset",
+        choices=PRESETS,
+        default="default",
+        help="settings preset (default: %(default)s)",
     )
     r.add_argument("--model", help="model folder or Hub repo id (default: the bundled weights)")
     r.add_argument(

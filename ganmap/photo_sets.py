@@ -29,7 +29,13 @@ from .images import to_pil, to_tensor
 from .models import IMAGE_SIZE
 
 FACES_FILE = "faces.json"
-SIZE_BUCKETS = (16, 32, 64, 128, 256)  # aligned frame widths in photo px (a face box: ~0.8 of it)
+SIZE_BUCKETS = (
+    16,
+    32,
+    64,
+    128,
+    256,
+)  # aligned frame widths in photo px (dlib's box: about as wide)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from demo.interface import (
     nice_ceiling,
 )
 from ganmap import TASKS
-from ganmap.tasks import centre_square
+from ganmap.tasks import centre_hole
 
 ITERATIONS, RESTARTS = 15, 2
 
@@ -92,7 +92,7 @@ def test_every_task_restores_through_the_api(client, face_file, task):
     if task == "super-resolution":  # compare at the same size
         observed = np.repeat(np.repeat(observed, 4, axis=0), 4, axis=1)
     if task == "inpainting":
-        hole = centre_square().numpy()  # the paper's default hole: the centre 32 x 32
+        hole = centre_hole().numpy()  # the paper's default hole: the centre 32 x 32
         assert (observed[hole] == 0).all(), "the corruption blacks out the centre square"
         assert np.abs(restored[hole]).mean() > 1, "the hole is filled"
         assert np.abs(restored[~hole] - observed[~hole]).max() <= 2, "known pixels are kept"

@@ -165,13 +165,17 @@ def test_colorization_keeps_the_photos_luma(tiny_pipeline, two_faces):
 
 @needs_val
 def test_super_resolution_output_is_four_times_the_observation(tiny_pipeline, frames):
-    photo, _ = compose(smooth_photo(320, 320), frames[:1], [Placement(260, 0, (160, 160))])
+    places = [Placement(260, 0, (160, 160)), Placement(140, 5, (420, 160))]
+    photo, _ = compose(smooth_photo(320, 560), frames[:2], places)
     small, mask = corrupt_photo(photo, "super-resolution")
-    assert small.size == (80, 80) and mask is None
+    assert small.size == (140, 80) and mask is None
     out = tiny_pipeline.restore_photo(small, "super-resolution", progress=False)
-    assert out.image.size == (320, 320) and len(out.faces) == 1
-    x0, y0, x1, y1 = out.faces[0].box
-    assert 80 < x1 - x0 < 320, "the box is in the output photo's pixels"
+    assert out.image.size == (560, 320) and len(out.faces) == 2
+    large, medium = (face.box[2] - face.box[0] for face in out.faces)
+    assert 200 < large < 300 and 100 < medium < 170, "boxes are in the output photo's pixels"
+    # the large face is 65 px in the small photo: bicubic stands; the other is 35, restored
+    side = out.faces[1].observation.size[0]
+    assert out.faces[0].observation.size == (64, 64) and 28 < side < 40
 
 
 @needs_val
