@@ -41,6 +41,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from .alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
+from .baselines.cbm3d import noise_sigma
 from .faces import MIN_FACE, detect_faces, fill_missing
 from .images import ImageLike, to_pil, to_tensor
 from .models import IMAGE_SIZE
@@ -178,8 +179,7 @@ def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.
             task, factor=IMAGE_SIZE / side, kernel=kernel
         )
     if isinstance(task, Quantization) and size > NEAREST_UP_TO * IMAGE_SIZE:
-        error = 1 / ((task.levels - 1) * math.sqrt(12))  # a uniform error over one level
-        return warp_to_frame(photo, frame), Denoising(sigma=error / shrink)
+        return warp_to_frame(photo, frame), Denoising(sigma=noise_sigma(task) / shrink)
     if isinstance(task, Quantization):
         return warp_to_frame(photo, frame, mode="nearest"), task
     if isinstance(task, Denoising):
