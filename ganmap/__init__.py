@@ -9,7 +9,7 @@ from .images import ImageError
 from .models import Discriminator, Generator, WeightsError
 from .photo import NoFaceError, PhotoRestorationOutput, RestoredFace, corrupt_photo
 from .restoration import RestorationOutput, RestorationPipeline, corrupt
-from .settings import DEFAULTS, PAPER, Settings
+from .settings import GENERIC, PAPER, Settings
 from .tasks import TASKS, Colorization, Denoising, Inpainting, Quantization, SuperResolution, Task
 
 __version__ = "0.1.0"
@@ -22,7 +22,7 @@ def pipeline(path_or_repo_id: str | None = None, **kwargs) -> RestorationPipelin
 
 __all__ = [
     "TASKS",
-    "DEFAULTS",
+    "GENERIC",
     "PAPER",
     "Colorization",
     "Denoising",

@@ -105,29 +105,26 @@ def warp_to_frame(
 ) -> torch.Tensor:
     """The face's aligned frame (C, side, side) cut from `photo` (C, H, W) in [0, 1].
 
-    "area": a frame larger than `side` in the photo is sampled at the photo's resolution
-    (bilinear) and then averaged down; a smaller one is interpolated up (bicubic).
+    "area": each aligned pixel is the mean over the photo area it covers (bicubic samples at
+    most a photo pixel apart, averaged); a frame smaller than `side` is interpolated up.
     "nearest": every aligned pixel takes one photo pixel's value (keeps a posterized photo's
     levels). Beyond the photo's edges the photo is mirrored.
     """
     _, height, width = photo.shape
-    photo_side = frame.scale * IMAGE_SIZE  # the frame's width in photo pixels
-    if mode == "nearest":
-        samples, interpolation = side, "nearest"
-    elif photo_side > side:
-        samples, interpolation = math.ceil(photo_side), "bilinear"
-    else:
-        samples, interpolation = side, "bicubic"
-    grid = _photo_grid(frame, _frame_points(samples), height, width).float()
+    # a shrinking warp samples k x k points per aligned pixel (k photo pixels apart or less)
+    # and averages them: exact box means, where area resizing of a fractional ratio would
+    # average overlapping windows (measured: 9 dB of blur at a ratio of 1.06)
+    k = 1 if mode == "nearest" else max(1, math.ceil(frame.scale * IMAGE_SIZE / side - 1e-6))
+    grid = _photo_grid(frame, _frame_points(side * k), height, width).float()
     sampled = F.grid_sample(
         photo[None].float(),
         grid[None],
-        mode=interpolation,
+        mode="nearest" if mode == "nearest" else "bicubic",
         padding_mode="reflection",
         align_corners=False,
     )
-    if samples != side:
-        sampled = F.interpolate(sampled, size=(side, side), mode="area")
+    if k > 1:
+        sampled = F.avg_pool2d(sampled, k)
     return sampled[0].clamp(0, 1)  # bicubic overshoot: images and masks stay in [0, 1]
 
 

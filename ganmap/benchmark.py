@@ -28,8 +28,10 @@ from .baselines import BASELINES
 from .data import FaceFolder
 from .images import to_pil
 from .metrics import psnr, ssim
+from .protocol import corrupted_inputs, input_as_image, run_gan
 from .restoration import RestorationPipeline
-from .tasks import TASKS, Task
+from .speed import speed_report
+from .tasks import TASKS
 
 # Table 1 of the paper (SSIM, PSNR), quoted; colorization had no baselines there.
 PAPER_TABLE = {
@@ -45,13 +47,15 @@ SPEED_FACES = 64  # the batch of issue 6's speed target
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     methods = ["input", *GAN_METHODS, *BASELINES]
-    parser.add_argument("--data", required=True, help="folder of aligned CelebA faces (any size)")
+    parser.add_argument("--data", help="folder of aligned CelebA faces (any size)")
+    parser.add_argument("--photos", help="instead: a folder of whole photos (ganmap.photo_sets)")
+    parser.add_argument("--figures", help="--photos: folder for a before/after figure per task")
     parser.add_argument("--limit", type=int, help="first N faces only")
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS), metavar="TASK")
     parser.add_argument("--methods", nargs="+", choices=methods, default=methods, metavar="METHOD",
                         help=f"any of: {', '.join(methods)} (default: all)")  # fmt: skip
     parser.add_argument("--paper-limit", type=int, default=2,
-                        help="faces for the paper's settings, which take minutes each (default: 2)")  # fmt: skip
+                        help="faces for the paper's settings, which take minutes each (default: 2; 0: none)")  # fmt: skip
     parser.add_argument("--batch", type=int, default=16,
                         help="faces per call of our method (1: the interactive latency)")  # fmt: skip
     parser.add_argument("--model", help="model folder or Hub repo id (default: bundled weights)")
@@ -59,46 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", help="the table in the paper's layout")
     parser.add_argument("--figure", help="the paper's Fig. 3 on the first face")
     parser.add_argument("--speed", help="speed report (Markdown): restarts 1 to 64, FLOP/s share")
-
-
-def corrupted_inputs(task: Task, clean: torch.Tensor) -> torch.Tensor:
-    """Image i corrupted with seed i: the same inputs for every method and every run."""
-    return torch.cat(
-        [
-            task.corrupt(clean[i : i + 1], torch.Generator().manual_seed(i))
-            for i in range(len(clean))
-        ]
-    )
-
-
-def input_as_image(task: Task, observation: torch.Tensor) -> torch.Tensor:
-    """The observation shown as a 64 x 64 RGB image: what a user holds, scored as a method."""
-    image = observation.expand(-1, 3, -1, -1) if observation.shape[1] == 1 else observation
-    if task.scale > 1:
-        image = torch.nn.functional.interpolate(image, scale_factor=task.scale, mode="nearest")
-    return image
-
-
-def run_gan(
-    pipe: RestorationPipeline,
-    task: Task,
-    observations: torch.Tensor,
-    preset: str,
-    batch: int,
-    **overrides,
-):
-    """Our method on `batch` faces per call, with the preset's settings changed by `overrides`;
-    returns the restorations and seconds per face."""
-    restored, seconds = [], []
-    for chunk in tqdm(observations.split(batch), desc=f"{task.name}/{preset}", leave=False):
-        start = time.perf_counter()
-        out = pipe(list(chunk), task, settings=preset, progress=False, **overrides)
-        seconds += [(time.perf_counter() - start) / len(chunk)] * len(chunk)
-        restored += [
-            torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)
-            for image in out.image
-        ]
-    return torch.stack(restored), seconds
 
 
 def evaluate(args: argparse.Namespace) -> tuple[dict, torch.Tensor]:
@@ -130,6 +94,8 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, torch.Tensor]:
                 restored, seconds, parameter = input_as_image(task, observations), [0.0], None
             elif method in GAN_METHODS:
                 n = min(n, args.paper_limit) if method == "paper" else n
+                if n <= 0:  # --paper-limit 0: no row for the paper's settings
+                    continue
                 restored, seconds = run_gan(
                     pipe, task, observations[:n], GAN_METHODS[method], args.batch
                 )
@@ -242,6 +208,12 @@ def figure(report: dict, path: str, zoom: int = 2) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
+    if args.photos:  # the protocol's "Whole photos"
+        from .photo_benchmark import main as photo_main
+
+        return photo_main(args)
+    if not args.data:
+        raise ValueError("give --data (aligned faces) or --photos (whole photos)")
     report, clean = evaluate(args)
     if args.figure:
         figure(report, args.figure)
@@ -253,7 +225,5 @@ def main(args: argparse.Namespace) -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(text)
     if args.speed:
-        from .speed import speed_report
-
         pipe = RestorationPipeline.from_pretrained(args.model)
         Path(args.speed).write_text(speed_report(pipe, clean[:SPEED_FACES]))

@@ -107,8 +107,7 @@ def detect_faces(
     min_face: float = MIN_FACE,
     cnn: bool | None = None,
 ) -> list[Face]:
-    """Every face found in `image` (C, H, W) in [0, 1], top to bottom then left to right (by
-    box centre). `missing` (H, W), True where pixels are unknown, is filled first. Faces smaller
+    """Every face found in `image` (C, H, W) in [0, 1], in reading order. `missing` (H, W), True where pixels are unknown, is filled first. Faces smaller
     than `min_face` px across may be missed; a larger value detects faster. `cnn`: also run the
     CNN detector (None: only where HOG finds no face)."""
     if missing is not None and missing.any():
@@ -122,7 +121,22 @@ def detect_faces(
         scale = detection_scale(height, width, min_face, MAX_CNN_PIXELS)
         more = _find(lambda image: [d.rect for d in mmod(image, 0)], predictor, pixels, scale)
         faces += [face for face in more if not any(_inside(face, other) for other in faces)]
-    return sorted(faces, key=lambda f: (f.box[1] + f.box[3], f.box[0] + f.box[2]))
+    return reading_order(faces)
+
+
+def reading_order(faces: list[Face]) -> list[Face]:
+    """Rows from top to bottom (a face joins a row when its centre is within half the row's
+    first face's height of it), each row from left to right."""
+    rows: list[list[Face]] = []
+    for face in sorted(faces, key=lambda f: f.box[1] + f.box[3]):
+        first = rows[-1][0] if rows else None
+        if first and abs(face.box[1] + face.box[3] - first.box[1] - first.box[3]) < (
+            first.box[3] - first.box[1]
+        ):
+            rows[-1].append(face)
+        else:
+            rows.append([face])
+    return [face for row in rows for face in sorted(row, key=lambda f: f.box[0])]
 
 
 def _find(detector, predictor, pixels: np.ndarray, scale: float) -> list[Face]:

@@ -3,6 +3,8 @@
     model_index.json       which component lives in which subfolder
     README.md              the model card (YAML metadata + text)
     samples.png            64 samples of the generator, shown by the card
+    defaults.json          per-task default settings tuned for these weights (optional):
+                           {"inpainting": {"lam": 0.0, "iterations": 50, ...}, ...}
     generator/             config.json + model.safetensors
     discriminator/         config.json + model.safetensors
     encoder/               (optional) config.json + model.safetensors
@@ -32,11 +34,13 @@ from .models import (
     Generator,
     WeightsError,
 )
+from .settings import Settings, settings_from_json, settings_to_json
 
 BUNDLED = Path(__file__).parent / "weights"
 INDEX_NAME = "model_index.json"
 CARD_NAME = "README.md"
 SAMPLES_NAME = "samples.png"
+DEFAULTS_NAME = "defaults.json"
 COMPONENTS: dict[str, type[nn.Module]] = {"generator": Generator, "discriminator": Discriminator}
 OPTIONAL_COMPONENTS: dict[str, type[nn.Module]] = {"encoder": Encoder}
 
@@ -108,19 +112,50 @@ def load_components(folder: Path) -> dict[str, nn.Module]:
     return components
 
 
+def load_defaults(folder: Path) -> dict[str, Settings]:
+    """The folder's per-task default settings; none (every task generic) without the file."""
+    path = folder / DEFAULTS_NAME
+    if not path.is_file():
+        return {}
+    try:
+        return settings_from_json(json.loads(path.read_text()))
+    except json.JSONDecodeError as error:
+        raise WeightsError(f"{path} is not valid JSON ({error})") from error
+    except ValueError as error:
+        raise WeightsError(f"{path}: {error}") from error
+
+
+def save_defaults(folder: Path, defaults: dict[str, Settings]) -> None:
+    """Write the per-task defaults (the file of `load_defaults`); nothing when there are none."""
+    if defaults:
+        text = json.dumps(settings_to_json(defaults), indent=2) + "\n"
+        (folder / DEFAULTS_NAME).write_text(text)
+
+
+def save_index(folder: Path, components: dict[str, nn.Module]) -> None:
+    """model_index.json: which component class lives in which subfolder."""
+    index = {"_class_name": "RestorationPipeline", "_library": "ganmap"}
+    index |= {name: ["ganmap", type(module).__name__] for name, module in components.items()}
+    (folder / INDEX_NAME).write_text(json.dumps(index, indent=2) + "\n")
+
+
 def save_components(
-    folder: Path, components: dict[str, nn.Module], card: str, samples: Image.Image
+    folder: Path,
+    components: dict[str, nn.Module],
+    card: str,
+    samples: Image.Image,
+    defaults: dict[str, Settings] | None = None,
 ) -> None:
-    """Write the layout: one subfolder per component, the index, the model card and the card's
-    picture of samples (made by the generator being saved, so it always shows these weights)."""
+    """Write the layout: one subfolder per component, the index, the per-task defaults, the model
+    card and the card's picture of samples (made by the generator being saved, so it always shows
+    these weights)."""
     folder.mkdir(parents=True, exist_ok=True)
     samples.save(folder / SAMPLES_NAME)
     for name, module in components.items():
         module.save_pretrained(folder / name)
         (folder / name / CARD_NAME).unlink(missing_ok=True)  # one card, at the top
-    index = {"_class_name": "RestorationPipeline", "_library": "ganmap"}
-    index |= {name: ["ganmap", type(module).__name__] for name, module in components.items()}
-    (folder / INDEX_NAME).write_text(json.dumps(index, indent=2) + "\n")
+    save_index(folder, components)
+    save_defaults(folder, defaults or {})
     (folder / CARD_NAME).write_text(card)
 
 
@@ -151,6 +186,7 @@ def push_folder_to_hub(
     components: dict[str, nn.Module],
     card: str,
     samples: Image.Image,
+    defaults: dict[str, Settings],
     repo_id: str,
     *,
     private: bool | None = None,
@@ -161,6 +197,6 @@ def push_folder_to_hub(
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        save_components(Path(tmp), components, card, samples)
+        save_components(Path(tmp), components, card, samples, defaults)
         info = api.upload_folder(repo_id=repo_id, folder_path=tmp, commit_message=commit_message)
     return str(info)

@@ -140,7 +140,7 @@ def _array_to_tensor(array: np.ndarray | torch.Tensor) -> torch.Tensor:
     return tensor.float() / maximum
 
 
-def centre_square(tensor: torch.Tensor, side: int) -> torch.Tensor:
+def centre_crop(tensor: torch.Tensor, side: int) -> torch.Tensor:
     """The centre square of a (C, H, W) tensor, resized to side x side (bicubic, antialiased)."""
     _, height, width = tensor.shape
     crop = min(height, width)
@@ -151,10 +151,10 @@ def centre_square(tensor: torch.Tensor, side: int) -> torch.Tensor:
     return square.clamp(0, 1)
 
 
-def paste_back(result: torch.Tensor, original: torch.Tensor, scale: int = 1) -> torch.Tensor:
+def paste_back(result: torch.Tensor, original: torch.Tensor, scale: float = 1) -> torch.Tensor:
     """`result` (3, s, s) put back at the framing of `original` (C, H, W) enlarged `scale` times."""
     _, height, width = original.shape
-    height, width = height * scale, width * scale
+    height, width = round(height * scale), round(width * scale)
     framed = F.interpolate(original[None], size=(height, width), mode="bicubic", antialias=True)[0]
     framed = framed.expand(3, -1, -1).clone()
     crop = min(height, width)

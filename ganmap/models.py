@@ -11,7 +11,6 @@ silently fall back to pickle or load a partial state dict.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -37,8 +36,11 @@ HUB_METADATA = dict(
 )
 
 
-class WeightsError(RuntimeError):
-    """Weights that cannot be loaded: missing, corrupt, or not matching their config."""
+class WeightsError(OSError):
+    """Weights that cannot be loaded: missing, corrupt, or not matching their config.
+
+    An OSError, as loading failures are in huggingface_hub, diffusers and transformers, so that
+    `except OSError` catches it."""
 
 
 class HubModel(PyTorchModelHubMixin, **HUB_METADATA):
@@ -105,11 +107,6 @@ def load_weights(model: nn.Module, weights_file: str | Path, device: str = "cpu"
             "Check that config.json and model.safetensors come from the same model."
         ) from error
     return model.eval()
-
-
-def read_config(folder: str | Path) -> dict:
-    """The config.json of a saved model folder."""
-    return json.loads((Path(folder) / CONFIG_NAME).read_text())
 
 
 class Generator(nn.Module, HubModel):

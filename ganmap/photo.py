@@ -41,11 +41,13 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from .alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
+from .baselines.cbm3d import noise_sigma
 from .faces import MIN_FACE, detect_faces, fill_missing
 from .images import ImageLike, to_pil, to_tensor
 from .models import IMAGE_SIZE
 from .settings import Settings
 from .tasks import (
+    MAX_SR_FACTOR,
     Colorization,
     Denoising,
     Inpainting,
@@ -171,11 +173,13 @@ def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.
     if isinstance(task, SuperResolution):
         if size >= IMAGE_SIZE:
             return warp_to_frame(photo, frame), None
-        side = max(round(size), math.ceil(IMAGE_SIZE / 16))
-        return warp_to_frame(photo, frame, side), replace(task, factor=IMAGE_SIZE / side)
+        side = max(round(size), math.ceil(IMAGE_SIZE / MAX_SR_FACTOR))
+        kernel = "bicubic" if task.kernel == "bicubic" else "area"  # box at a fractional factor
+        return warp_to_frame(photo, frame, side), replace(
+            task, factor=IMAGE_SIZE / side, kernel=kernel
+        )
     if isinstance(task, Quantization) and size > NEAREST_UP_TO * IMAGE_SIZE:
-        error = 1 / ((task.levels - 1) * math.sqrt(12))  # a uniform error over one level
-        return warp_to_frame(photo, frame), Denoising(sigma=error / shrink)
+        return warp_to_frame(photo, frame), Denoising(sigma=noise_sigma(task) / shrink)
     if isinstance(task, Quantization):
         return warp_to_frame(photo, frame, mode="nearest"), task
     if isinstance(task, Denoising):
@@ -228,7 +232,7 @@ def restore_photo(
         if per_face is None:  # nothing for the model to add: the face stays as the rest
             restoration = warp_to_frame(result, placed)
         else:
-            out = pipe(observation, per_face, settings=preset, progress=progress, **call)
+            out = pipe(observation, per_face, preset=preset, progress=progress, **call)
             restoration, settings = to_tensor(out.image), out.settings
         result = add_from_frame(result, restoration - warp_to_frame(result, placed), placed)
         restored.append(
@@ -276,6 +280,7 @@ def corrupt_photo(
         return to_pil(clean * ~missing), to_pil(missing[None].float())
     if isinstance(task, SuperResolution):
         size = (round(width / task.factor), round(height / task.factor))
-        return to_pil(clean).resize(size, Image.Resampling.BOX), None
+        kernel = Image.Resampling.BICUBIC if task.kernel == "bicubic" else Image.Resampling.BOX
+        return to_pil(clean).resize(size, kernel), None
     generator = torch.Generator().manual_seed(check_seed(seed))
     return to_pil(task.corrupt(clean[None], generator)[0]), None

@@ -29,7 +29,14 @@ from .images import to_pil, to_tensor
 from .models import IMAGE_SIZE
 
 FACES_FILE = "faces.json"
-SIZE_BUCKETS = (16, 32, 64, 128, 256)  # aligned frame widths in photo px (a face box: ~0.8 of it)
+MAX_SIDE = 640  # px: photos stay small enough for CBM3D to run on the whole set in minutes
+SIZE_BUCKETS = (
+    16,
+    32,
+    64,
+    128,
+    256,
+)  # aligned frame widths in photo px (dlib's box: about as wide)
 
 
 @dataclass(frozen=True)
@@ -52,15 +59,19 @@ def crop_frame(frame: torch.Tensor) -> FaceFrame:
 
 
 def compose(
-    canvas: torch.Tensor, frames: list[torch.Tensor], placements: list[Placement]
+    canvas: torch.Tensor,
+    frames: list[torch.Tensor],
+    placements: list[Placement],
+    crops: list[FaceFrame] | None = None,
 ) -> tuple[torch.Tensor, list[FaceFrame]]:
     """`frames` (C, H, W) pasted onto `canvas` (3, H, W) at `placements`, later ones on top;
-    returns the photo and each face's aligned frame in it."""
+    returns the photo and each face's aligned frame in it. `crops`: each frame's aligned face
+    in its own pixels (default: the training crop of a whole CelebA frame)."""
     photo = canvas.clone()
     _, height, width = photo.shape
     truths = []
-    for frame, place in zip(frames, placements, strict=True):
-        crop = crop_frame(frame)
+    crops = crops or [crop_frame(frame) for frame in frames]
+    for frame, place, crop in zip(frames, placements, crops, strict=True):
         scale = place.width / IMAGE_SIZE / crop.scale  # photo px per frame px
         turn = math.radians(place.angle)
         rotation = np.array([[math.cos(turn), math.sin(turn)], [-math.sin(turn), math.cos(turn)]])
@@ -100,8 +111,8 @@ def face_width(frame: FaceFrame) -> float:
 
 
 def canvas(height: int, width: int, generator: torch.Generator) -> torch.Tensor:
-    """A smooth random background: a colour gradient with soft blobs."""
-    coarse = torch.rand(3, 4, 4, generator=generator)
+    """A smooth random background in muted colours."""
+    coarse = 0.25 + 0.5 * torch.rand(3, 4, 4, generator=generator)
     return F.interpolate(coarse[None], size=(height, width), mode="bicubic")[0].clamp(0, 1)
 
 
@@ -113,6 +124,8 @@ def random_photo(files: list[Path], generator: torch.Generator):
     low, high = SIZE_BUCKETS[bucket], SIZE_BUCKETS[bucket + 1]
     widths = [low * (high / low) ** draw() for _ in range(count)]
     cell = max(widths) * 1.9  # a frame spans about 1.65 crop widths across, more turned
+    count = min(count, max(1, int((MAX_SIDE / cell) ** 2)))  # large faces: fewer per photo
+    widths = widths[:count]
     columns = math.ceil(math.sqrt(count))
     rows = math.ceil(count / columns)
     width, height = (4 * math.ceil((n * cell + 8) / 4) for n in (columns, rows))

@@ -15,11 +15,10 @@ G(z*) alone is far from the noisy face); the README has the table and what else 
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 
 from .models import Generator, to_unit
+from .solver import autocast
 from .tasks import Task
 
 FEATURE_LAYER = 6  # generator.net[:6] ends with the ReLU of the 8 x 8 block: (N, 256, 8, 8)
@@ -34,23 +33,19 @@ def refine_features(
     steps: int,
     weight: float,
     step_size: float = 0.03,
-    fast: bool = False,
+    precision: str = "float32",
 ) -> torch.Tensor:
     """The images (N, 3, 64, 64) in [0, 1] drawn from G's 8 x 8 features of `latents` (N, nz)
-    after `steps` Adam steps on ||A(x) - y||^2 + weight * ||h - h(z)||^2 per image."""
+    after `steps` Adam steps on ||A(x) - y||^2 + weight * ||h - h(z)||^2 per image (each image
+    independent of the others: Adam's update is element-wise)."""
     head, tail = generator.net[:FEATURE_LAYER], generator.net[FEATURE_LAYER:]
-    autocast = (
-        torch.autocast(latents.device.type, dtype=torch.bfloat16)
-        if fast
-        else contextlib.nullcontext()
-    )
     with torch.no_grad():
         anchor = head(latents.view(len(latents), -1, 1, 1))
     features = anchor.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([features], lr=step_size)
     for _ in range(steps):
         with torch.enable_grad():  # callers may hold no_grad
-            with autocast:
+            with autocast(latents.device, precision):
                 drawn = tail(features)
             misfit = (task.forward(to_unit(drawn.float())) - observation).square().sum()
             loss = misfit + weight * (features - anchor).square().sum()

@@ -4,14 +4,15 @@
     out = pipe(observation, task="super-resolution")      # a 16 x 16 face -> 64 x 64
     out.image.save("restored.png")
 
-The pipeline owns frozen models (eval mode, no parameter gradients) and keeps no state between
-calls: every call draws from its own seeded random generator, so calls from several threads at
-once are safe and a seed gives the same result whatever else runs.
+The pipeline owns frozen models (eval mode, no parameter gradients), the per-task default settings
+that were tuned for them (`defaults.json` in its folder) and no other state: every call draws
+from its own seeded random generator, so calls from several threads at once are safe, and a face
+restores to the same result whatever else runs or shares its batch.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,20 +22,18 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from . import hub
-from .blending import poisson_blend
-from .images import ImageError, ImageLike, centre_square, paste_back, to_pil, to_tensor
+from .images import ImageError, ImageLike, centre_crop, paste_back, to_pil, to_tensor
 from .models import IMAGE_SIZE, Discriminator, Encoder, Generator, from_unit, to_unit
 from .refinement import refine_features
-from .settings import Settings, settings_for
+from .settings import GENERIC, PAPER, Settings, check_preset
 from .solver import ProgressCallback, solve
-from .tasks import Inpainting, Task, get_task, luma
+from .tasks import Task, get_task
 
 if TYPE_CHECKING:
     from .photo import PhotoRestorationOutput
 
 MAX_BATCH = 4096  # images x restarts solved at once; beyond that memory runs out on small machines
 MAX_SEED = 2**63 - 1
-FAST_BATCH = 16  # images in one forward pass from which bf16 autocast keeps PSNR (measured)
 
 
 @dataclass
@@ -43,8 +42,8 @@ class RestorationOutput:
 
     Attributes:
         image: the restoration, 64 x 64 RGB.
-        framed: the restoration put back at the input's framing (the input's size, times 4 for
-            4x super-resolution), the rest of the input around it.
+        framed: the restoration put back at the input's framing (the input's size, times the
+            factor for super-resolution), the rest of the input around it.
         observation: the observation as the solver saw it (after cropping and resizing).
         candidates: G(z) of every restart, best first (before blending or data consistency).
         losses: the final objective (Eq. 3) of every restart, best first.
@@ -70,12 +69,15 @@ class RestorationPipeline:
         discriminator: Discriminator,
         encoder: Encoder | None = None,
         card: str | None = None,
+        defaults: Mapping[str, Settings] | None = None,
     ):
+        """`defaults`: task name -> the settings a call uses when none are given (tasks left out
+        get `ganmap.settings.GENERIC`)."""
         self.generator = generator.eval().requires_grad_(False)
         self.discriminator = discriminator.eval().requires_grad_(False)
         self.encoder = encoder.eval().requires_grad_(False) if encoder is not None else None
         self.card = card or hub.default_card()
-        self._lock = threading.Lock()  # only for moving the models between devices
+        self.task_defaults = dict(defaults or {})
 
     @property
     def components(self) -> dict[str, torch.nn.Module]:
@@ -87,9 +89,8 @@ class RestorationPipeline:
         return next(self.generator.parameters()).device
 
     def to(self, device: str | torch.device) -> RestorationPipeline:
-        with self._lock:
-            for model in self.components.values():
-                model.to(device)
+        for model in self.components.values():
+            model.to(device)
         return self
 
     # --- persistence ----------------------------------------------------------------------------
@@ -104,7 +105,8 @@ class RestorationPipeline:
         token: str | bool | None = None,
         local_files_only: bool = False,
     ) -> RestorationPipeline:
-        """Load a pipeline: None for the bundled weights, a local folder, or a Hub repo id."""
+        """Load a pipeline: None for the bundled weights, a local folder, or a Hub repo id.
+        Failures raise `WeightsError`, an OSError."""
         folder = hub.resolve(
             path_or_repo_id,
             revision=revision,
@@ -114,23 +116,35 @@ class RestorationPipeline:
         )
         card_file = folder / hub.CARD_NAME
         card = card_file.read_text() if card_file.is_file() else None
-        return cls(**hub.load_components(folder), card=card)
+        return cls(**hub.load_components(folder), card=card, defaults=hub.load_defaults(folder))
 
     def save_pretrained(self, folder: str | Path) -> None:
-        """Write the Hub layout (model_index.json, model card, one subfolder per model)."""
-        hub.save_components(Path(folder), self.components, self.card, self.sample_grid())
+        """Write the Hub layout (model_index.json, model card, per-task defaults, one subfolder per
+        model)."""
+        hub.save_components(
+            Path(folder), self.components, self.card, self.sample_grid(), self.task_defaults
+        )
 
     def push_to_hub(self, repo_id: str, *, private: bool | None = None, token: str | None = None):
         """Publish the pipeline as a Hub model repository (created if needed)."""
         return hub.push_folder_to_hub(
-            self.components, self.card, self.sample_grid(), repo_id, private=private, token=token
+            self.components,
+            self.card,
+            self.sample_grid(),
+            self.task_defaults,
+            repo_id,
+            private=private,
+            token=token,
         )
 
     # --- restoration ----------------------------------------------------------------------------
 
     def defaults(self, task: str | Task, preset: str = "default") -> Settings:
-        """The settings a call uses for `task` when none are given."""
-        return settings_for(get_task(task).name, preset)
+        """The settings a call uses for `task` when none are given: under the "default" preset
+        this model's own for the task (or `GENERIC`), under "paper" the paper's."""
+        if check_preset(preset) == "paper":
+            return PAPER
+        return self.task_defaults.get(get_task(task).name, GENERIC)
 
     @torch.no_grad()
     def __call__(
@@ -143,7 +157,7 @@ class RestorationPipeline:
         iterations: int | None = None,
         restarts: int | None = None,
         seed: int | None = None,
-        settings: str = "default",
+        preset: str = "default",
         callback: ProgressCallback | None = None,
         progress: bool = True,
         **overrides: Any,
@@ -161,15 +175,16 @@ class RestorationPipeline:
                 (same height and width as `image`). None: the task's own (the centre 32 x 32).
             lam, iterations, restarts: override the preset's (see `Settings`); None keeps it.
             seed: seeds the initial latents (0 to 2**63 - 1); None means 0, so calls repeat.
-            settings: the preset, "default" (fast, tuned) or "paper" (the published method).
+            preset: "default" (this model's tuned settings, fast) or "paper" (the published
+                method); `out.settings` holds the `Settings` it resolved to.
             callback: called as callback(iteration, iterations, objective) after every step;
                 raising from it aborts the call.
             progress: show a tqdm bar.
             **overrides: any other field of `Settings` (step_size, blend, data_consistency,
-                encoder_start, refine_steps, refine_weight).
+                encoder_start, refine_steps, refine_weight, precision).
         """
         task = get_task(task)
-        config = self.defaults(task, settings).update(
+        config = self.defaults(task, preset).update(
             lam=lam, iterations=iterations, restarts=restarts, **overrides
         )
         seed = check_seed(0 if seed is None else seed)
@@ -183,8 +198,8 @@ class RestorationPipeline:
                 "pass fewer images per call"
             )
         if mask is not None:
-            task = self._inpainting_task(task, mask, inputs)
-        observation = torch.stack([self._observe(x, task) for x in inputs]).to(self.device)
+            task = task.with_mask(self._mask(mask, inputs))
+        observation = torch.stack([task.observe(x) for x in inputs]).to(self.device)
         start = None
         if self.encoder is not None and config.encoder_start:  # restart 0 begins at E's guess
             start = self.encoder(from_unit(task.estimate(observation)))[:, None]
@@ -200,7 +215,7 @@ class RestorationPipeline:
             step_size=float(config.step_size),
             seed=seed,
             start=start,
-            fast=len(inputs) * config.restarts >= FAST_BATCH,
+            precision=config.precision,
             callback=callback,
             progress=progress,
         )
@@ -213,9 +228,11 @@ class RestorationPipeline:
                 solution.latents[:, 0],
                 steps=config.refine_steps,
                 weight=config.refine_weight,
-                fast=len(inputs) >= FAST_BATCH,
+                precision=config.precision,
             )
-        restored = self.postprocess(best, observation, task, config)
+        restored = task.postprocess(
+            best, observation, blend=config.blend, data_consistency=config.data_consistency
+        )
 
         outputs = [
             dict(
@@ -278,19 +295,9 @@ class RestorationPipeline:
             **overrides,
         )
 
-    def _observe(self, image: torch.Tensor, task: Task) -> torch.Tensor:
-        """The input as the task's observation: framed, sized, with the right channels."""
-        channels, side, _ = task.observation_shape
-        square = centre_square(image, side)
-        if channels == 1 and square.shape[0] == 3:
-            square = luma(square[None])[0]
-        elif channels == 3 and square.shape[0] == 1:
-            square = square.expand(3, -1, -1)
-        return task.corrupt(square[None])[0] if isinstance(task, Inpainting) else square
-
-    def _inpainting_task(self, task: Task, mask: ImageLike, inputs: list[torch.Tensor]) -> Task:
-        if not isinstance(task, Inpainting):
-            raise ValueError(f"a mask is only used for inpainting, not {task.name}")
+    @staticmethod
+    def _mask(mask: ImageLike, inputs: list[torch.Tensor]) -> torch.Tensor:
+        """The user's mask (white / True = missing, at the images' framing) framed as they are."""
         missing = to_tensor(mask)
         for x in inputs:
             if missing.shape[1:] != x.shape[1:]:
@@ -298,17 +305,7 @@ class RestorationPipeline:
                     f"the mask is {missing.shape[2]} x {missing.shape[1]} but the image is "
                     f"{x.shape[2]} x {x.shape[1]}: give a mask of the image's size"
                 )
-        return Inpainting(missing=centre_square(missing.mean(0, keepdim=True), IMAGE_SIZE)[0] > 0.5)
-
-    def postprocess(
-        self, image: torch.Tensor, observation: torch.Tensor, task: Task, config: Settings
-    ) -> torch.Tensor:
-        """G's image (N, 3, 64, 64) made the final restoration: blended or made consistent."""
-        if isinstance(task, Inpainting) and config.blend:
-            return poisson_blend(image, observation, task.missing)
-        if config.data_consistency:
-            image = task.consistent(image, observation)
-        return image
+        return centre_crop(missing.mean(0, keepdim=True), IMAGE_SIZE)[0] > 0.5
 
     def generate(self, count: int, seed: int = 0) -> list[Image.Image]:
         """Samples G(z), z ~ U[-1, 1]^nz: faces of the prior, e.g. for demos and examples."""
@@ -342,7 +339,7 @@ def corrupt(image: ImageLike, task: str | Task = "inpainting", *, seed: int = 0)
         clean = clean.expand(3, -1, -1)
     task = get_task(task)
     observation = task.corrupt(
-        centre_square(clean, IMAGE_SIZE)[None], torch.Generator().manual_seed(check_seed(seed))
+        centre_crop(clean, IMAGE_SIZE)[None], torch.Generator().manual_seed(check_seed(seed))
     )
     return to_pil(observation[0])
 

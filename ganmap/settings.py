@@ -1,22 +1,25 @@
-"""Solver settings: the project's per-task defaults and the paper's, reachable by name.
+"""Solver settings: what one restoration runs with, and the presets a call names.
+
+A model's own per-task defaults are tuned for its weights, so they travel with them: the pipeline
+folder's `defaults.json` (`ganmap.hub`), written by training/tune_defaults.py. A task with no
+entry there (a task of your own, or a folder without the file) runs with `GENERIC`.
 
 The paper (section 3) fixes the method (Eq. 3, p = 1, uniform p_Z, random initialisation, Poisson
 blending for inpainting and no other post-processing) but not its numbers. The "paper" settings take
 lambda = 0.003 from the authors' inpainting paper [15] and 64 restarts of 1,000 Adam steps, as
 published; they are the reference, not the default, because they cost minutes per face on a CPU.
-The "default" settings were chosen by measurement on the validation faces (see the README's
-benchmark) to finish in about a second per face.
+The bundled model's "default" settings were chosen by measurement on the validation faces (see
+the README's benchmark) to finish in about a second per face.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
-
-from .tasks import TASKS
+from dataclasses import asdict, dataclass, fields, replace
 
 MAX_ITERATIONS = 100_000
 MAX_RESTARTS = 1024
+PRECISIONS = ("float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ class Settings:
             so that the image can leave the generator's range (0 is off, as in the paper).
             See `ganmap.refinement`.
         refine_weight: how strongly those features are pulled back to the ones of z (>= 0).
+        precision: "bfloat16" (default) or "float32", the precision of G's and D's forward
+            passes. Every image is computed the same way alone or in a batch of any size
+            (within float rounding), whichever is chosen. bfloat16 autocast is about 1.5-2x
+            faster on batches on CPUs with bf16 instructions and, on 4 validation faces per task,
+            scored within 0.2 dB of float32 (both ways round); float32 is the reference, and the
+            choice where bf16 is slow (CPUs without bf16 support) or where results must match
+            other machines' float32 runs.
     """
 
     lam: float
@@ -48,6 +58,7 @@ class Settings:
     encoder_start: bool = True
     refine_steps: int = 0
     refine_weight: float = 0.01
+    precision: str = "bfloat16"
 
     def __post_init__(self) -> None:
         if isinstance(self.lam, bool) or not isinstance(self.lam, (int, float)):
@@ -66,6 +77,10 @@ class Settings:
             math.isfinite(self.step_size) and self.step_size > 0
         ):
             raise ValueError(f"step_size must be finite and > 0, got {self.step_size!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
         if not isinstance(self.refine_weight, (int, float)) or not (
             math.isfinite(self.refine_weight) and self.refine_weight >= 0
         ):
@@ -86,25 +101,36 @@ PAPER = Settings(
     lam=0.003, iterations=1000, restarts=64, step_size=0.03, blend=True, encoder_start=False
 )
 
-# Chosen on validation faces 100-131 with training/tune_defaults.py (grid and results in the
-# README): lambda moves PSNR/SSIM by under 0.05 dB on every task, and lambda = 0 skips D, half the
-# work, so it is 0 everywhere (the app's slider still sets it). What lifts the figures is the
-# feature refinement (0.1 to 8.0 dB, its steps and pull tuned per task) and the data consistency.
-_SEARCH = Settings(lam=0.0, iterations=50, restarts=4, step_size=0.1)  # what all tasks share
-DEFAULTS: dict[str, Settings] = {
-    "inpainting": _SEARCH.update(step_size=0.05, refine_steps=50, refine_weight=0.003),
-    "colorization": _SEARCH.update(data_consistency=True, refine_steps=100, refine_weight=0.03),
-    "super-resolution": _SEARCH.update(data_consistency=True, refine_steps=50, refine_weight=0.001),
-    "denoising": _SEARCH.update(step_size=0.05, refine_steps=50, refine_weight=0.01),
-    "quantization": _SEARCH.update(data_consistency=True, refine_steps=100, refine_weight=0.03),
-}
-assert DEFAULTS.keys() == TASKS.keys()
+# For a task the model's folder has no defaults for: the search over z that every tuned task of
+# the bundled model shares, with the feature refinement at the middle of their tuned values.
+GENERIC = Settings(lam=0.0, iterations=50, restarts=4, step_size=0.1, refine_steps=50)
 
-PRESETS = {"default": DEFAULTS, "paper": dict.fromkeys(TASKS, PAPER)}
+PRESETS = ("default", "paper")
 
 
-def settings_for(task_name: str, preset: str = "default") -> Settings:
-    """The settings of one task under a named preset ("default" or "paper")."""
+def check_preset(preset: str) -> str:
     if preset not in PRESETS:
-        raise ValueError(f"unknown settings {preset!r}; choose one of: {', '.join(PRESETS)}")
-    return PRESETS[preset][task_name]
+        raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+    return preset
+
+
+def settings_to_json(defaults: dict[str, Settings]) -> dict[str, dict]:
+    """Per-task settings as plain JSON: task name -> {field name: value}."""
+    return {name: asdict(settings) for name, settings in defaults.items()}
+
+
+def settings_from_json(entries: dict) -> dict[str, Settings]:
+    """The inverse of `settings_to_json`; a ValueError naming the task for a bad entry. Fields
+    missing from an entry take `Settings`' own defaults (so older files keep loading)."""
+    if not isinstance(entries, dict):
+        raise ValueError("per-task defaults must be a JSON object keyed by task name")
+    defaults = {}
+    for name, entry in entries.items():
+        try:
+            defaults[name] = Settings(**entry)
+        except TypeError as error:
+            names = ", ".join(f.name for f in fields(Settings))
+            raise ValueError(f"defaults of {name!r}: {error}; settings are: {names}") from error
+        except ValueError as error:
+            raise ValueError(f"defaults of {name!r}: {error}") from error
+    return defaults

@@ -2,9 +2,14 @@
 
 Only z moves: G and D are frozen (eval mode, parameters without gradients; the pipeline sees to
 that). Several random restarts per image run as one batch, each keeps the best z it visited, and
-z stays in the support [-1, 1]^nz of the uniform p_Z by projection after every step. The run stops
-early once no restart of any image improves by more than `tolerance` (relative to its data term)
-over `patience` iterations.
+z stays in the support [-1, 1]^nz of the uniform p_Z by projection after every step.
+
+Every image is solved as if it were alone: its initial latents are drawn from a generator seeded
+by the seed only (not by its place in the batch), Adam's update is element-wise, and each image
+stops on its own, once none of its restarts improves by more than `tolerance` (relative to its
+data term) over `patience` iterations; stopped images leave the batch. So a face restores to the
+same result alone or among others (up to float rounding), and a batch costs only what its
+slowest image needs.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from .objective import data_term, prior_term
 from .tasks import Task
 
 ProgressCallback = Callable[[int, int, float], None]
+BETAS, EPSILON = (0.9, 0.999), 1e-8  # Adam's defaults (Kingma & Ba; torch.optim.Adam)
 
 
 @dataclass
@@ -34,13 +40,21 @@ class Solution:
 
 
 def initial_latents(
-    count: int, latent_dim: int, generator: torch.Generator, start: torch.Tensor | None = None
+    count: int, latent_dim: int, seed: int, start: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """`count` draws from p_Z = U[-1, 1]^nz; rows of `start` (if given) replace the first ones."""
-    z = torch.rand(count, latent_dim, generator=generator) * 2 - 1
+    """`count` draws from p_Z = U[-1, 1]^nz, the same for a seed whatever the image; rows of
+    `start` (if given) replace the first ones."""
+    z = torch.rand(count, latent_dim, generator=torch.Generator().manual_seed(seed)) * 2 - 1
     if start is not None:
         z[: len(start)] = start.clamp(-1, 1)
     return z
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The forward passes' precision: "float32", or "bfloat16" autocast (see `Settings`)."""
+    if precision == "bfloat16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def solve(
@@ -57,7 +71,7 @@ def solve(
     tolerance: float = 1e-4,
     patience: int = 20,
     start: torch.Tensor | None = None,
-    fast: bool = False,
+    precision: str = "float32",
     callback: ProgressCallback | None = None,
     progress: bool = False,
 ) -> Solution:
@@ -65,49 +79,50 @@ def solve(
 
     Args:
         lam: the weight of the discriminator prior (per image, see `ganmap.objective`).
-        iterations: the most Adam steps; fewer when the run stops early.
+        iterations: the most Adam steps; fewer for an image that stops early.
         restarts: random initial latents per image, optimised together as one batch.
         step_size: Adam's learning rate on z.
         seed: seeds the initial latents; the same seed gives the same result.
         start: (N, R0, nz) initial latents (e.g. from an encoder) used for the first R0 restarts.
-        fast: bfloat16 autocast (about 2x on CPUs with bf16 support; same PSNR at batch >= 16).
+        precision: "float32" or "bfloat16" (autocast of G and D); see `Settings.precision`.
         callback: called as callback(iteration, iterations, best mean objective) after each step.
     """
     n, device = observation.shape[0], observation.device
     nz = generator.latent_dim
-    rng = torch.Generator().manual_seed(seed)
     z = torch.cat(
-        [initial_latents(restarts, nz, rng, None if start is None else start[i]) for i in range(n)]
+        [initial_latents(restarts, nz, seed, None if start is None else start[i]) for i in range(n)]
     ).to(device)
-    z.requires_grad_(True)
     targets = observation.repeat_interleave(restarts, dim=0)
-    optimizer = torch.optim.Adam([z], lr=step_size)
+    moment, second_moment = torch.zeros_like(z), torch.zeros_like(z)
     best_loss = torch.full((n * restarts,), float("inf"), device=device)
-    best_z = z.detach().clone()
+    best_z = z.clone()
     checkpoint = best_loss.clone()
+    active = torch.ones(n, dtype=torch.bool, device=device)  # images still being solved
     history = []
-    autocast = (
-        torch.autocast(device.type, dtype=torch.bfloat16) if fast else contextlib.nullcontext()
-    )
 
     bar = tqdm(range(iterations), disable=not progress, desc=task.name, unit="it", leave=False)
     for step in bar:
+        rows = active.repeat_interleave(restarts).nonzero().squeeze(1)
+        latents = z[rows].requires_grad_(True)
         with torch.enable_grad():  # callers may hold no_grad: z still needs its gradient
-            with autocast:
-                generated = generator(z)
+            with autocast(device, precision):
+                generated = generator(latents)
                 # lambda = 0 makes the prior term vanish exactly: skip D, half the work.
-                logit = discriminator(generated) if lam else generated.new_zeros(len(z))
-            data = data_term(targets, task, to_unit(generated.float()))
+                logit = discriminator(generated) if lam else generated.new_zeros(len(rows))
+            data = data_term(targets[rows], task, to_unit(generated.float()))
             loss = data + lam * prior_term(logit.float(), nz)
-            optimizer.zero_grad(set_to_none=True)
-            loss.sum().backward()  # images are independent: each z gets its own loss's gradient
+            # images are independent: each z gets its own loss's gradient
+            (gradient,) = torch.autograd.grad(loss.sum(), latents)
 
         with torch.no_grad():
-            improved = loss < best_loss
-            best_loss = torch.where(improved, loss, best_loss)
-            best_z[improved] = z[improved]
-            optimizer.step()
-            z.clamp_(-1, 1)  # stay in the support of p_Z
+            loss, data = loss.detach(), data.detach()
+            improved = loss < best_loss[rows]
+            best_loss[rows] = torch.where(improved, loss, best_loss[rows])
+            best_z[rows[improved]] = latents[improved].detach()
+            moved = adam_step(
+                latents.detach(), gradient, moment, second_moment, rows, step + 1, step_size
+            )
+            z[rows] = moved.clamp(-1, 1)  # stay in the support of p_Z
         per_image = best_loss.view(n, restarts).amin(1)
         history.append(per_image)
         mean = per_image.mean().item()
@@ -115,8 +130,10 @@ def solve(
         if callback is not None:
             callback(step + 1, iterations, mean)
         if (step + 1) % patience == 0:
-            gain = checkpoint - best_loss
-            if (gain <= tolerance * data.detach().abs().clamp_min(1e-8)).all():
+            gain = (checkpoint - best_loss)[rows]
+            stalled = (gain <= tolerance * data.abs().clamp_min(1e-8)).view(-1, restarts).all(1)
+            active[active.nonzero().squeeze(1)[stalled]] = False
+            if not active.any():
                 break
             checkpoint = best_loss.clone()
     bar.close()
@@ -124,10 +141,29 @@ def solve(
     with torch.no_grad():
         images = to_unit(generator(best_z)).clamp(0, 1)
     losses = best_loss.view(n, restarts)
-    rows, order = torch.arange(n)[:, None], losses.argsort(dim=1)
+    each, order = torch.arange(n)[:, None], losses.argsort(dim=1)
     return Solution(
-        latents=best_z.view(n, restarts, -1)[rows, order],
-        images=images.view(n, restarts, *images.shape[1:])[rows, order],
-        losses=losses[rows, order],
+        latents=best_z.view(n, restarts, -1)[each, order],
+        images=images.view(n, restarts, *images.shape[1:])[each, order],
+        losses=losses[each, order],
         history=torch.stack(history),
     )
+
+
+def adam_step(
+    z: torch.Tensor,
+    gradient: torch.Tensor,
+    moment: torch.Tensor,
+    second_moment: torch.Tensor,
+    rows: torch.Tensor,
+    step: int,
+    step_size: float,
+) -> torch.Tensor:
+    """One Adam step (torch.optim.Adam's arithmetic) on the given rows of z, whose moment
+    estimates are kept in `moment` and `second_moment` (updated in place): written out so that
+    rows can leave the batch when their image stops."""
+    beta1, beta2 = BETAS
+    moment[rows] = beta1 * moment[rows] + (1 - beta1) * gradient
+    second_moment[rows] = beta2 * second_moment[rows] + (1 - beta2) * gradient.square()
+    denominator = (second_moment[rows] / (1 - beta2**step)).sqrt() + EPSILON
+    return z - step_size / (1 - beta1**step) * moment[rows] / denominator

@@ -7,8 +7,8 @@ First the defaults as a user meets them: per task, the median wall-clock time of
 For 1 to 64 restarts on one face, the time per face and per iteration, the floating-point work
 per iteration (counted by torch's FlopCounterMode on one forward and backward pass of G and D),
 and the share of the machine's peak, the peak measured in the same process by a large matrix
-product in the precision the run uses (fp32, or bf16 where the solver autocasts). All figures are
-for this machine and its torch thread count.
+product in the precision the runs use (`Settings.precision`'s default). All figures are for this
+machine and its torch thread count.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .benchmark import corrupted_inputs
 from .models import to_unit
-from .restoration import FAST_BATCH, RestorationPipeline
+from .protocol import corrupted_inputs
+from .restoration import RestorationPipeline
+from .settings import GENERIC
 from .solver import solve
 from .tasks import TASKS
 
@@ -77,7 +78,8 @@ def speed_report(
 ) -> str:
     """The two tables of the module docstring, as Markdown; `faces` (N, 3, 64, 64) for the first."""
     latency = default_latency(pipe, faces)
-    peaks = {False: matmul_peak(), True: matmul_peak(dtype=torch.bfloat16)}
+    precision = GENERIC.precision
+    peak = matmul_peak(dtype=getattr(torch, precision))
     observation = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     lines = [
         latency,
@@ -86,24 +88,22 @@ def speed_report(
         "|---:|---:|---:|---:|---:|---:|",
     ]
     for restarts in restarts_list:
-        fast = restarts >= FAST_BATCH
         start = time.perf_counter()
         solve(
             pipe.generator, pipe.discriminator, TASKS["denoising"], observation,
             lam=0.003, iterations=iterations, restarts=restarts, step_size=0.05,
-            tolerance=-1.0, fast=fast,
+            tolerance=-1.0, precision=precision,
         )  # fmt: skip
         seconds = time.perf_counter() - start
         flops = flops_per_iteration(pipe, restarts)
         rate = flops * iterations / seconds
         lines.append(
             f"| {restarts} | {seconds:.3f} | {1000 * seconds / iterations:.1f} | {flops / 1e9:.2f} "
-            f"| {rate / 1e9:.1f} | {100 * rate / peaks[fast]:.0f}% |"
+            f"| {rate / 1e9:.1f} | {100 * rate / peak:.0f}% |"
         )
     lines.append(
-        f"\n{iterations} iterations per run (no early stop); bf16 autocast from 16 restarts on. "
-        f"Peak: 2048 x 2048 matrix product, {peaks[False] / 1e9:.0f} GFLOP/s in fp32, "
-        f"{peaks[True] / 1e9:.0f} GFLOP/s in bf16. "
+        f"\n{iterations} iterations per run (no early stop), in {precision}. "
+        f"Peak: 2048 x 2048 matrix product in {precision}, {peak / 1e9:.0f} GFLOP/s. "
         f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads.\n"
     )
     return "\n".join(lines)

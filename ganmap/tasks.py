@@ -1,30 +1,41 @@
-"""The five restoration tasks of the paper, each a small object with its corruption and operator A.
+"""The five restoration tasks of the paper, each a small physics object (as in deepinv) that owns
+its corruption, its operator A and everything that depends on which task it is.
 
-A task knows two things (paper, sections 3.2 and 4.1):
+A task knows (paper, sections 3.2 and 4.1):
 - `corrupt(clean, generator)`: the observation y that the paper makes from a clean image;
-- `forward(image)`: the differentiable operator A of Eq. 3, mapping an image into the space of y.
+- `forward(image)`: the differentiable operator A of Eq. 3, mapping an image into the space of y;
+- `adjoint(y)`: A^T, for the linear operators (every task's default one);
+- `observe(image)`: what a user holds, framed as the observation the solver compares with;
+- `consistent(image, y)`: the image made to agree with what y says exactly;
+- `estimate(y)`: a cheap full-size image that agrees with y, a starting point;
+- `postprocess(image, y, ...)`: G's image made the final restoration (Poisson blending, or
+  consistency), as the settings ask;
+- `noise`: how y relates to A(x), for solvers that treat the data term in their own way.
 Every image here is a float tensor (N, 3, 64, 64) in [0, 1]; observations have the shape
-`observation_shape` (per image). Tasks also offer `consistent(image, y)`, the restoration made
-to agree with what y says exactly (see its docstring), used when `data_consistency` is on.
+`observation_shape` (per image).
 
 `TASKS` maps the five names to instances with the paper's parameters; build other instances
-(`SuperResolution(factor=2)`, `Inpainting(missing=my_mask)`) for other settings.
+(`SuperResolution(factor=2, kernel="bicubic")`, `Inpainting(missing=my_mask)`) for other settings,
+or subclass `Task` for a corruption of your own: the pipeline needs `corrupt` and `forward`.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 
+from .blending import poisson_blend
+from .images import centre_crop
 from .models import IMAGE_SIZE
 
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601
 
 
-def centre_square(size: int = IMAGE_SIZE, side: int = 32) -> torch.Tensor:
+def centre_hole(size: int = IMAGE_SIZE, side: int = 32) -> torch.Tensor:
     """The paper's inpainting mask: True on the centre side x side square (the missing pixels)."""
     missing = torch.zeros(size, size, dtype=torch.bool)
     start = (size - side) // 2
@@ -39,17 +50,33 @@ def luma(image: torch.Tensor) -> torch.Tensor:
 
 
 class Task:
-    """A corruption y = corrupt(x) and the operator A used to compare G(z) with y."""
+    """A corruption y = corrupt(x) and the operator A used to compare G(z) with y.
+
+    A subclass needs `name`, `corrupt` and `forward`; the rest has defaults that suit a linear A
+    whose observation is a full-size RGB image (e.g. a blur).
+    """
 
     name: ClassVar[str]
-    #: Channels of the observation; its side is IMAGE_SIZE // `scale`.
+    #: Channels of the observation; its side is `observation_side`.
     observation_channels: ClassVar[int] = 3
-    scale: int = 1
+    #: How y relates to A(x): "exact" (y = A x), "gaussian" (y = A x plus Gaussian noise) or
+    #: "cells" (y is A x rounded: x lies in a known cell around y, see `consistent`).
+    noise: ClassVar[Literal["exact", "gaussian", "cells"]] = "exact"
+    #: Whether A is linear, so that `adjoint` exists.
+    linear: ClassVar[bool] = True
+
+    @property
+    def observation_side(self) -> int:
+        return IMAGE_SIZE
 
     @property
     def observation_shape(self) -> tuple[int, int, int]:
-        side = IMAGE_SIZE // self.scale
-        return (self.observation_channels, side, side)
+        return (self.observation_channels, self.observation_side, self.observation_side)
+
+    @property
+    def scale(self) -> float:
+        """How many times larger the restoration is than the observation (per side)."""
+        return IMAGE_SIZE / self.observation_side
 
     def corrupt(
         self, clean: torch.Tensor, generator: torch.Generator | None = None
@@ -59,6 +86,33 @@ class Task:
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def adjoint(self, observation: torch.Tensor) -> torch.Tensor:
+        """A^T y, exact for a linear A: the vector-Jacobian product of A (at zero, any point
+        would do), so every linear task and any parameters of it get theirs without more code."""
+        if not self.linear:
+            raise ValueError(
+                f"{self!r} has a non-linear operator A, so no adjoint: methods that need one "
+                "(the classical baselines) need a linear task, e.g. Colorization(operator='luma')"
+            )
+        zero = observation.new_zeros(len(observation), 3, IMAGE_SIZE, IMAGE_SIZE)
+        _, vjp = torch.func.vjp(self.forward, zero)
+        return vjp(observation)[0]
+
+    def observe(self, image: torch.Tensor) -> torch.Tensor:
+        """What the user holds (C, H, W), any size, as this task's observation: cut to its centre
+        square and resized to the observation's side, with the observation's channels."""
+        channels, side, _ = self.observation_shape
+        square = centre_crop(image, side)
+        if channels == 1 and square.shape[0] == 3:
+            return luma(square[None])[0]
+        if channels == 3 and square.shape[0] == 1:
+            return square.expand(3, -1, -1)
+        return square
+
+    def with_mask(self, missing: torch.Tensor) -> Task:
+        """This task with the user's hole (64, 64) bool; only inpainting has one."""
+        raise ValueError(f"a mask is only used for inpainting, not {self.name}")
+
     def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
         """The image itself: tasks whose observation pins part of the image override this."""
         return image
@@ -66,6 +120,18 @@ class Task:
     def estimate(self, observation: torch.Tensor) -> torch.Tensor:
         """A cheap full-size RGB image that agrees with the observation: a starting point."""
         return observation
+
+    def postprocess(
+        self,
+        image: torch.Tensor,
+        observation: torch.Tensor,
+        *,
+        blend: bool = True,
+        data_consistency: bool = False,
+    ) -> torch.Tensor:
+        """G's image (N, 3, 64, 64) made the final restoration: made consistent with y when
+        `data_consistency` is on (`blend` is for inpainting's Poisson blending)."""
+        return self.consistent(image, observation) if data_consistency else image
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         return self.forward(image)
@@ -76,7 +142,7 @@ class Inpainting(Task):
     """Missing pixels. A is the element-wise mask; the result is Poisson-blended into y."""
 
     name: ClassVar[str] = "inpainting"
-    missing: torch.Tensor = field(default_factory=centre_square)  # (64, 64) bool, True = missing
+    missing: torch.Tensor = field(default_factory=centre_hole)  # (64, 64) bool, True = missing
 
     def __post_init__(self) -> None:
         missing = torch.as_tensor(self.missing)
@@ -106,6 +172,13 @@ class Inpainting(Task):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return image * self.known.to(image.device)
 
+    def observe(self, image: torch.Tensor) -> torch.Tensor:
+        """The photo with its hole, the hole's pixels (whatever they hold) set to 0."""
+        return self.forward(super().observe(image)[None])[0]
+
+    def with_mask(self, missing: torch.Tensor) -> Task:
+        return Inpainting(missing=missing)
+
     def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
         known = self.known.to(image.device)
         return observation * known + image * (1 - known)
@@ -115,6 +188,19 @@ class Inpainting(Task):
         known = self.known.to(observation.device)
         means = (observation * known).sum(dim=(2, 3), keepdim=True) / known.sum()
         return self.consistent(means.expand_as(observation), observation)
+
+    def postprocess(
+        self,
+        image: torch.Tensor,
+        observation: torch.Tensor,
+        *,
+        blend: bool = True,
+        data_consistency: bool = False,
+    ) -> torch.Tensor:
+        """Poisson blending into the observation (the paper's post-processing) when `blend`."""
+        if blend:
+            return poisson_blend(image, observation, self.missing)
+        return super().postprocess(image, observation, data_consistency=data_consistency)
 
 
 @dataclass(frozen=True)
@@ -130,6 +216,10 @@ class Colorization(Task):
             raise ValueError(
                 f"colorization operator must be 'luma' or 'value', got {self.operator!r}"
             )
+
+    @property
+    def linear(self) -> bool:  # type: ignore[override]
+        return self.operator == "luma"
 
     def corrupt(
         self, clean: torch.Tensor, generator: torch.Generator | None = None
@@ -148,37 +238,110 @@ class Colorization(Task):
         return observation.expand(-1, 3, -1, -1)
 
 
+SR_KERNELS = ("box", "area", "bicubic")
+MAX_SR_FACTOR = 16
+PROJECTION_ROUNDS = 20  # alternating projections of `consistent` for the area and bicubic kernels
+
+
 @dataclass(frozen=True)
 class SuperResolution(Task):
-    """Low resolution. A is a box low-pass filter then decimation by `factor` (64 -> 16 at 4)."""
+    """Low resolution: a low-pass filter then decimation by `factor` (64 -> 16 at 4).
+
+    `factor` is any real number in [1, 16]; the observation's side is round(64 / factor).
+    `kernel` says how the low-resolution image was made:
+    - "box" (default): the paper's operator, the mean of each factor x factor block (for factors
+      that do not divide 64, torch's adaptive average pooling);
+    - "area": exact area averaging, each low-resolution pixel the mean of the high-resolution
+      area it covers, fractions of pixels included (OpenCV's INTER_AREA; "box" at whole factors);
+    - "bicubic": antialiased bicubic, PIL's Image.resize(..., Image.BICUBIC) (what most software
+      does to make an image smaller).
+    """
 
     name: ClassVar[str] = "super-resolution"
-    factor: int = 4
+    factor: float = 4
+    kernel: Literal["box", "area", "bicubic"] = "box"
 
     def __post_init__(self) -> None:
-        if self.factor not in (2, 4, 8, 16):
-            raise ValueError(f"super-resolution factor must be 2, 4, 8 or 16, got {self.factor!r}")
+        factor = self.factor
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)):
+            raise ValueError(f"super-resolution factor must be a number, got {factor!r}")
+        if not 1 <= factor <= MAX_SR_FACTOR:
+            raise ValueError(
+                f"super-resolution factor must be in [1, {MAX_SR_FACTOR}], got {factor!r}"
+            )
+        if self.kernel not in SR_KERNELS:
+            raise ValueError(
+                f"super-resolution kernel must be one of {', '.join(SR_KERNELS)}, "
+                f"got {self.kernel!r}"
+            )
 
     @property
-    def scale(self) -> int:  # type: ignore[override]
-        return self.factor
+    def observation_side(self) -> int:
+        return round(IMAGE_SIZE / self.factor)
+
+    @property
+    def _block(self) -> int | None:
+        """The block side when the paper's box filter tiles the image exactly, else None."""
+        side = self.observation_side
+        return IMAGE_SIZE // side if self.kernel == "box" and IMAGE_SIZE % side == 0 else None
+
+    @functools.cached_property
+    def _weights(self) -> torch.Tensor:
+        """The 1-D operator (side, 64), float64: A x = W x W^T on each channel (separable)."""
+        side = self.observation_side
+        if self.kernel == "bicubic":  # torch's antialiased bicubic is PIL's; read its weights off
+            basis = torch.eye(IMAGE_SIZE, dtype=torch.float64).view(IMAGE_SIZE, 1, 1, IMAGE_SIZE)
+            rows = F.interpolate(basis, size=(1, side), mode="bicubic", antialias=True)
+            return rows.view(IMAGE_SIZE, side).T.contiguous()
+        if self.kernel == "area":
+            cuts = torch.arange(side + 1, dtype=torch.float64) * (IMAGE_SIZE / side)
+            low, high = cuts[:-1], cuts[1:]
+        else:  # adaptive average pooling's windows: [floor(i * 64 / s), ceil((i + 1) * 64 / s))
+            index = torch.arange(side, dtype=torch.int64)
+            low, high = (index * IMAGE_SIZE) // side, -((-(index + 1) * IMAGE_SIZE) // side)
+        edges = torch.arange(IMAGE_SIZE + 1, dtype=torch.float64)
+        overlap = (
+            torch.minimum(high[:, None].double(), edges[None, 1:])
+            - torch.maximum(low[:, None].double(), edges[None, :-1])
+        ).clamp(min=0)
+        return overlap / overlap.sum(1, keepdim=True)
+
+    @functools.cached_property
+    def _correction(self) -> torch.Tensor:
+        """(W W^T)^-1 W, (side, 64): A^T (A A^T)^-1 r = C^T r C for a separable A."""
+        weights = self._weights
+        return torch.linalg.solve(weights @ weights.T, weights)
 
     def corrupt(
         self, clean: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        return self.forward(clean)
+        return self.forward(clean).clamp(0, 1)  # bicubic rings a little past [0, 1]
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return F.avg_pool2d(image, self.factor)
+        if self._block is not None:
+            return F.avg_pool2d(image, self._block)
+        weights = self._weights.to(image.device, image.dtype)
+        return weights @ image @ weights.T
 
     def consistent(self, image: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
-        """Replace the block means by the observed ones: the nearest image with A(x) = y."""
-        residual = F.interpolate(observation - self.forward(image), scale_factor=self.factor)
-        return (image + residual).clamp(0, 1)  # nearest upsampling: exact block means
+        """The image nearest to `image` with A(x) = y, clipped to [0, 1]: for whole blocks of the
+        box filter, the block means replaced by the observed ones (exact); otherwise the least-
+        squares correction x + A^T (A A^T)^-1 (y - A x), alternated with the clipping."""
+        if self._block is not None:
+            residual = F.interpolate(observation - self.forward(image), scale_factor=self._block)
+            return (image + residual).clamp(0, 1)  # nearest upsampling: exact block means
+        correction = self._correction.to(image.device, image.dtype)
+        for _ in range(PROJECTION_ROUNDS):
+            residual = observation - self.forward(image)
+            image = (image + correction.T @ residual @ correction).clamp(0, 1)
+        return image
 
     def estimate(self, observation: torch.Tensor) -> torch.Tensor:
-        """Bicubic upsampling (its sample grid matches the box decimation)."""
-        upsampled = F.interpolate(observation, scale_factor=self.factor, mode="bicubic")
+        """Bicubic upsampling (at whole box factors its sample grid matches the decimation)."""
+        if self._block is not None:
+            upsampled = F.interpolate(observation, scale_factor=self._block, mode="bicubic")
+        else:
+            upsampled = F.interpolate(observation, size=IMAGE_SIZE, mode="bicubic")
         return upsampled.clamp(0, 1)
 
 
@@ -187,6 +350,7 @@ class Denoising(Task):
     """Additive Gaussian noise of standard deviation `sigma`, then clipping to [0, 1]; A = identity."""
 
     name: ClassVar[str] = "denoising"
+    noise: ClassVar[str] = "gaussian"
     sigma: float = 0.1
 
     def __post_init__(self) -> None:
@@ -208,6 +372,7 @@ class Quantization(Task):
     """`levels` evenly spaced values per channel (0, 1/4, ..., 1 at 5); A = identity (the paper)."""
 
     name: ClassVar[str] = "quantization"
+    noise: ClassVar[str] = "cells"
     levels: int = 5
 
     def __post_init__(self) -> None:

@@ -22,7 +22,7 @@ from demo.interface import AS_IS, MODES, PHOTO_LABELS, StopFlags, make_restore
 from demo.pipeline import CENTRE, takes_mask
 from demo.uploads import MAX_SIDE, downscaled, editor_parts
 from ganmap import TASKS
-from ganmap.tasks import centre_square
+from ganmap.tasks import centre_hole
 
 FACE_SIDE = 96  # app_helpers.face_upload
 
@@ -72,7 +72,7 @@ def test_every_task_restores_the_centre_as_an_aligned_face(client, face_file, ta
     assert Image.open(downloads["observed.png"]).size == (side, side), "at its own size"
 
     if task == "inpainting":
-        hole = centre_square().numpy()  # the paper's default hole: the centre 32 x 32
+        hole = centre_hole().numpy()  # the paper's default hole: the centre 32 x 32
         b, a = pixels(comparison[0]), pixels(comparison[1])
         assert (b[hole] == 0).all(), "the demo mode blacks out the centre square"
         assert np.abs(a[hole]).mean() > 1, "the hole is filled"

@@ -12,7 +12,6 @@ import torch
 from ganmap.baselines import BASELINES
 from ganmap.baselines import sparse as sparse_module
 from ganmap.baselines.lowrank import shrink_tail, truncated_nuclear_norm
-from ganmap.baselines.operators import linear_operator
 from ganmap.baselines.references import bicubic, biharmonic, blur, gray, nl_means
 from ganmap.baselines.sparse import (
     load_dictionary,
@@ -23,7 +22,7 @@ from ganmap.baselines.sparse import (
 from ganmap.baselines.tune import GRIDS
 from ganmap.baselines.tv import divergence, gradient, total_variation
 from ganmap.metrics import psnr
-from ganmap.tasks import TASKS, Colorization, Denoising, Inpainting, SuperResolution, luma
+from ganmap.tasks import TASKS, Denoising, Inpainting, SuperResolution, luma
 
 pytest.importorskip("skimage")
 pytest.importorskip("sklearn")
@@ -91,31 +90,6 @@ def test_each_frozen_parameter_is_a_value_its_tuning_tried(key, task_name):
         f"{key} on {task_name}: frozen {baseline.parameter}={baseline.values[task_name]} is not in "
         f"the tuning grid {grid}; rerun ganmap.baselines.tune and freeze its winner"
     )
-
-
-# --- operators --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("task_name", TASKS)
-def test_adjoint_satisfies_the_dot_product_identity(task_name):
-    task = TASKS[task_name]
-    image = torch.rand(2, 3, 64, 64, generator=seeded(1), dtype=torch.float64)
-    residual = torch.rand(2, *task.observation_shape, generator=seeded(2), dtype=torch.float64)
-    forward, adjoint = linear_operator(task, image)
-    assert (forward(image) * residual).sum() == pytest.approx((image * adjoint(residual)).sum())
-
-
-def test_super_resolution_adjoint_is_nearest_upsampling_over_factor_squared():
-    task = SuperResolution(factor=4)
-    _, adjoint = linear_operator(task, torch.zeros(1, 3, 64, 64))
-    low = torch.rand(1, 3, 16, 16, generator=seeded())
-    expected = torch.nn.functional.interpolate(low, scale_factor=4, mode="nearest") / 16
-    assert torch.allclose(adjoint(low), expected)
-
-
-def test_baselines_refuse_the_nonlinear_hsv_value_operator():
-    with pytest.raises(ValueError, match="linear"):
-        linear_operator(Colorization(operator="value"), torch.zeros(1, 3, 64, 64))
 
 
 def test_divergence_is_minus_the_adjoint_of_the_gradient():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ganmap.blending import poisson_blend
-from ganmap.tasks import centre_square
+from ganmap.tasks import centre_hole
 
 
 def ramp() -> torch.Tensor:
@@ -16,7 +16,7 @@ def ramp() -> torch.Tensor:
 def test_an_offset_source_blends_into_the_target_exactly():
     """Same gradients, other brightness: the seam vanishes and the target comes back."""
     target = ramp()
-    missing = centre_square()
+    missing = centre_hole()
     out = poisson_blend(target - 0.2, target, missing)
     assert torch.allclose(out, target, atol=1e-5)
 
@@ -25,7 +25,7 @@ def test_a_flat_source_fills_the_hole_harmonically():
     """With no source gradients the solution is harmonic: a linear ramp is reproduced."""
     target = ramp()
     hole = target.clone()
-    missing = centre_square()
+    missing = centre_hole()
     hole[..., missing] = 0
     out = poisson_blend(torch.full_like(target, 0.7), hole, missing)
     assert torch.allclose(out, target, atol=1e-5)

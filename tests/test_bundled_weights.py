@@ -59,3 +59,7 @@ def test_the_bundled_encoder_inverts_the_generator():
         float(((shuffled - faces) ** 2).mean()),
     )
     assert mse_again < 0.5 * mse_other, f"G(E(G(z))) is not near G(z): {mse_again} vs {mse_other}"
+
+
+def test_the_bundled_model_has_tuned_defaults_for_every_task():
+    assert set(RestorationPipeline.from_pretrained().task_defaults) == set(TASKS)

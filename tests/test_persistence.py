@@ -96,4 +96,42 @@ def test_batchnorm_recalibration_matches_training_mode_statistics():
         eval_images = generator.eval()(z)
         train_images = generator.train()(z)
     assert abs(eval_images.std() - train_images.std()) < 0.1 * train_images.std()
-    assert not generator.eval().training
+
+
+def test_batchnorm_recalibration_leaves_the_generator_in_eval_mode():
+    generator = Generator(width=4).train()
+    generator.recalibrate_batchnorm(batches=1, batch_size=4)
+    assert not generator.training, "restoration needs eval mode: the statistics just computed"
+
+
+def test_loading_errors_are_oserrors_with_their_messages(tmp_path):
+    with pytest.raises(OSError, match="not a ganmap model folder"):
+        RestorationPipeline.from_pretrained(tmp_path)  # `except OSError` catches WeightsError
+    assert issubclass(WeightsError, OSError)
+
+
+def test_per_task_defaults_travel_with_the_model_folder(tmp_path):
+    from conftest import make_tiny_pipeline
+
+    tuned = ganmap.GENERIC.update(iterations=7, refine_steps=3, data_consistency=True)
+    pipe = make_tiny_pipeline()
+    pipe.task_defaults = {"denoising": tuned}
+    pipe.save_pretrained(tmp_path)
+    entries = json.loads((tmp_path / "defaults.json").read_text())
+    assert entries == {"denoising": {f: getattr(tuned, f) for f in entries["denoising"]}}
+    loaded = RestorationPipeline.from_pretrained(tmp_path)
+    assert loaded.defaults("denoising") == tuned
+    assert loaded.defaults("inpainting") == ganmap.GENERIC, "no entry: the generic defaults"
+    assert loaded.defaults("denoising", "paper") == ganmap.PAPER
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("{", "not valid JSON"), ('{"denoising": {"iterationz": 3}}', "iterationz"),
+     ('{"denoising": {"iterations": 0}}', "iterations")],
+)  # fmt: skip
+def test_a_bad_defaults_file_is_a_clear_error(tiny_pipeline, tmp_path, text, message):
+    tiny_pipeline.save_pretrained(tmp_path)
+    (tmp_path / "defaults.json").write_text(text)
+    with pytest.raises(WeightsError, match=message):
+        RestorationPipeline.from_pretrained(tmp_path)

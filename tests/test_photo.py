@@ -17,8 +17,9 @@ from ganmap.alignment import FaceFrame, add_from_frame, face_template, similarit
 from ganmap.data import list_images
 from ganmap.faces import detect_faces, fill_missing
 from ganmap.images import to_tensor
+from ganmap.photo import face_task
 from ganmap.photo_sets import Placement, astronaut_photo, canvas, compose
-from ganmap.tasks import luma
+from ganmap.tasks import Denoising, Quantization, SuperResolution, luma
 
 ROOT = Path(__file__).resolve().parents[1]
 VAL = next(
@@ -165,13 +166,17 @@ def test_colorization_keeps_the_photos_luma(tiny_pipeline, two_faces):
 
 @needs_val
 def test_super_resolution_output_is_four_times_the_observation(tiny_pipeline, frames):
-    photo, _ = compose(smooth_photo(320, 320), frames[:1], [Placement(260, 0, (160, 160))])
+    places = [Placement(260, 0, (160, 160)), Placement(140, 5, (420, 160))]
+    photo, _ = compose(smooth_photo(320, 560), frames[:2], places)
     small, mask = corrupt_photo(photo, "super-resolution")
-    assert small.size == (80, 80) and mask is None
+    assert small.size == (140, 80) and mask is None
     out = tiny_pipeline.restore_photo(small, "super-resolution", progress=False)
-    assert out.image.size == (320, 320) and len(out.faces) == 1
-    x0, y0, x1, y1 = out.faces[0].box
-    assert 80 < x1 - x0 < 320, "the box is in the output photo's pixels"
+    assert out.image.size == (560, 320) and len(out.faces) == 2
+    large, medium = (face.box[2] - face.box[0] for face in out.faces)
+    assert 200 < large < 300 and 100 < medium < 170, "boxes are in the output photo's pixels"
+    # the large face is 65 px in the small photo: bicubic stands; the other is 35, restored
+    side = out.faces[1].observation.size[0]
+    assert out.faces[0].observation.size == (64, 64) and 28 < side < 40
 
 
 @needs_val
@@ -191,3 +196,34 @@ def test_bad_masks_are_refused_before_any_work(tiny_pipeline, two_faces):
         tiny_pipeline.restore_photo(photo, "inpainting", mask=np.ones((10, 10), bool))
     with pytest.raises(ValueError, match="only used for inpainting"):
         tiny_pipeline.restore_photo(photo, "denoising", mask=np.ones((240, 400), bool))
+
+
+@pytest.mark.parametrize(
+    "task, scale, expected",
+    [
+        (Denoising(sigma=0.1), 0.5, Denoising(sigma=0.1)),  # a small face keeps the photo's noise
+        (Denoising(sigma=0.1), 2.0, Denoising(sigma=0.05)),  # averaging 2 x 2 halves it
+        (Quantization(levels=5), 1.2, Quantization(levels=5)),  # near 64 px: still quantized
+        (Quantization(levels=5), 3.0, Denoising(sigma=0.25 / math.sqrt(12) / 3)),
+        (SuperResolution(factor=4), 0.5, SuperResolution(factor=2, kernel="area")),
+        (SuperResolution(factor=4, kernel="bicubic"), 0.25, SuperResolution(4, "bicubic")),
+        (SuperResolution(factor=4), 0.05, SuperResolution(factor=16, kernel="area")),  # the limit
+    ],
+)
+def test_each_face_gets_the_task_of_its_real_size(task, scale, expected):
+    photo = smooth_photo(256, 256)  # (for super-resolution, the low-resolution photo)
+    if not isinstance(task, SuperResolution):
+        photo = task.corrupt(photo[None])[0]
+    observation, per_face = face_task(photo, frame_at(scale, 10, (100, 90)), task, None)
+    assert type(per_face) is type(expected), f"{per_face} is not a {type(expected).__name__}"
+    assert vars(per_face) == pytest.approx(vars(expected)), f"{per_face} != {expected}"
+    assert observation.shape[-1] == expected.observation_side
+    if isinstance(per_face, Quantization):  # nearest sampling: values stay on the levels
+        levels = observation * (task.levels - 1)
+        assert torch.allclose(levels, levels.round(), atol=1e-5)
+
+
+def test_super_resolution_of_a_face_of_64_px_or_more_adds_nothing():
+    photo = smooth_photo(200, 200)
+    _, per_face = face_task(photo, frame_at(1.1, 0, (20, 20)), SuperResolution(factor=4), None)
+    assert per_face is None

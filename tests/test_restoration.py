@@ -10,9 +10,12 @@ import ganmap
 from ganmap import TASKS
 
 
+def as_tensor(image) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)
+
+
 def psnr(image, clean: torch.Tensor) -> float:
-    restored = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)
-    return float(-10 * torch.log10(((restored - clean) ** 2).mean()))
+    return float(-10 * torch.log10(((as_tensor(image) - clean) ** 2).mean()))
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -104,7 +107,7 @@ def test_inpainting_keeps_observed_pixels_and_takes_a_drawn_mask(tiny_pipeline, 
         (dict(mask=np.zeros((10, 10), bool)), "mask"),
         (dict(mask=np.zeros((64, 64), bool)), "no pixel"),
         (dict(task="denoising", mask=np.ones((64, 64), bool)), "only used for inpainting"),
-        (dict(settings="fastest"), "settings"),
+        (dict(preset="fastest"), "preset"),
         (dict(step_sise=0.1), "unknown setting"),
         (dict(refine_steps=-1), "refine_steps"),
         (dict(refine_steps=2.5), "refine_steps"),
@@ -123,11 +126,61 @@ def test_corrupt_refuses_seeds_torch_cannot_take(reachable_face, seed):
         ganmap.corrupt(reachable_face, "denoising", seed=seed)
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_the_papers_method_stays_available_unchanged(tiny_pipeline, name):
-    """settings="paper" is Eq. 3 as published: random starts, no refinement past G's range, no
-    data consistency, Poisson blending only; the defaults may add to it, never change it."""
-    paper = tiny_pipeline.defaults(name, "paper")
-    assert (paper.lam, paper.iterations, paper.restarts) == (0.003, 1000, 64)
-    assert paper.refine_steps == 0 and not paper.data_consistency and not paper.encoder_start
-    assert paper.blend
+@pytest.mark.parametrize("name", ["colorization", "super-resolution", "denoising", "quantization"])
+def test_the_papers_method_returns_g_of_its_best_z_untouched(reachable_face, name):
+    """preset="paper" is Eq. 3 as published: no refinement past G's range and no data consistency
+    (Poisson blending is inpainting's only post-processing), so the result is G(z*) itself."""
+    from conftest import make_tiny_pipeline
+
+    pipe = make_tiny_pipeline()
+    observation = ganmap.corrupt(reachable_face, name, seed=1)
+    out = pipe(observation, name, preset="paper", iterations=3, restarts=2, progress=False)
+    assert out.settings.refine_steps == 0 and not out.settings.data_consistency
+    assert np.array_equal(np.asarray(out.image), np.asarray(out.candidates[0]))
+    default = pipe(observation, name, iterations=3, restarts=2, progress=False)
+    assert not np.array_equal(np.asarray(default.image), np.asarray(default.candidates[0]))
+
+
+@pytest.mark.parametrize(
+    "name, precision", [(name, "bfloat16") for name in TASKS] + [("super-resolution", "float32")]
+)
+def test_a_face_restores_the_same_alone_and_in_any_batch(tiny_pipeline, name, precision):
+    """Same face, seed and settings: the same result whatever shares the batch (issue 15), in
+    either precision, with the feature refinement on, and with faces that stop early at
+    different steps (a black and a white image among them stall soon)."""
+    faces = [*tiny_pipeline.generate(2, seed=11), np.zeros((64, 64, 3), np.uint8)]
+    faces.append(np.full((64, 64, 3), 255, np.uint8))
+    observations = [ganmap.corrupt(face, name, seed=i) for i, face in enumerate(faces)]
+    settings = dict(iterations=200, restarts=2, step_size=0.3, refine_steps=5, seed=9)
+    batch = tiny_pipeline(observations, name, precision=precision, progress=False, **settings)
+    stops = set()
+    for i, observation in enumerate(observations):
+        alone = tiny_pipeline(observation, name, precision=precision, progress=False, **settings)
+        assert psnr(batch.image[i], as_tensor(alone.image)) >= 45, i
+        assert batch.losses[i] == pytest.approx(alone.losses, rel=1e-3)
+        # it stops on its own: the batch's curve for it is its own, then flat
+        steps = len(alone.history)
+        assert batch.history[i][:steps] == pytest.approx(alone.history, rel=1e-3)
+        assert set(batch.history[i][steps:]) <= {batch.history[i][steps - 1]}
+        stops.add(steps)
+    assert len(stops) > 1, "the faces must stop at different steps for this test"
+
+
+def test_a_users_own_task_gets_the_generic_defaults_and_restores(tiny_pipeline, reachable_face):
+    """A Task subclass only needs a name, a corruption and a forward operator (a 3 x 3 box blur)."""
+
+    class BoxBlur(ganmap.Task):
+        name = "box-blur"
+
+        def corrupt(self, clean, generator=None):
+            return self.forward(clean)
+
+        def forward(self, image):
+            return torch.nn.functional.avg_pool2d(image, 3, stride=1, padding=1)
+
+    task = BoxBlur()
+    assert tiny_pipeline.defaults(task) == ganmap.GENERIC
+    observation = ganmap.corrupt(reachable_face, task)
+    out = tiny_pipeline(observation, task, iterations=100, restarts=2, progress=False)
+    assert out.settings == ganmap.GENERIC.update(iterations=100, restarts=2)
+    assert psnr(out.image, reachable_face) > psnr(observation, reachable_face) + 3

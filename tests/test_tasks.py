@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from ganmap import TASKS, Colorization, Inpainting, Quantization, SuperResolution
 from ganmap.tasks import Denoising, get_task, luma
@@ -110,7 +112,14 @@ def test_consistent_quantization_stays_in_the_observed_cells():
 
 
 @pytest.mark.parametrize(
-    "make", [lambda: SuperResolution(factor=3), lambda: Denoising(sigma=0), lambda: Quantization(1)]
+    "make",
+    [
+        lambda: SuperResolution(factor=0.5),
+        lambda: SuperResolution(factor=17),
+        lambda: SuperResolution(kernel="lanczos"),
+        lambda: Denoising(sigma=0),
+        lambda: Quantization(1),
+    ],
 )
 def test_invalid_parameters_are_refused(make):
     with pytest.raises(ValueError):
@@ -120,3 +129,87 @@ def test_invalid_parameters_are_refused(make):
 def test_unknown_task_names_the_choices():
     with pytest.raises(ValueError, match="inpainting, colorization"):
         get_task("deblurring")
+
+
+# --- the operators, deepinv-style: over the registry and over other instances -------------------
+
+ODD_HOLE = torch.zeros(64, 64, dtype=torch.bool)
+ODD_HOLE[3:40, 10:20] = ODD_HOLE[50:, 50:] = True
+LINEAR = list(TASKS.values()) + [
+    Inpainting(missing=ODD_HOLE),
+    *(SuperResolution(factor=f, kernel=k) for k in ("box", "area", "bicubic") for f in (2, 3, 5.5)),
+    SuperResolution(factor=16, kernel="bicubic"),
+    Denoising(sigma=0.3),
+    Quantization(levels=8),
+]
+NAMES = [repr(task)[:60] for task in LINEAR]
+
+
+@pytest.mark.parametrize("task", LINEAR, ids=NAMES)
+def test_shapes_of_the_observation_the_operator_and_its_adjoint(task):
+    clean = torch.rand(2, 3, 64, 64, generator=seeded())
+    observation = task.corrupt(clean, seeded())
+    assert observation.shape == task.forward(clean).shape == (2, *task.observation_shape)
+    assert task.adjoint(observation).shape == clean.shape
+    assert task.estimate(observation).shape[-2:] == (64, 64)
+
+
+@pytest.mark.parametrize("task", LINEAR, ids=NAMES)
+def test_the_adjoint_satisfies_the_dot_product_identity(task):
+    x = torch.rand(2, 3, 64, 64, generator=seeded(1), dtype=torch.float64)
+    y = torch.rand(2, *task.observation_shape, generator=seeded(2), dtype=torch.float64)
+    left, right = (task.forward(x) * y).sum(), (x * task.adjoint(y)).sum()
+    assert left.item() == pytest.approx(right.item(), rel=1e-10), "<A x, y> == <x, A^T y>"
+
+
+@pytest.mark.parametrize("task", LINEAR, ids=NAMES)
+def test_the_operator_norm_is_at_most_one(task):
+    """||A|| <= 1, by power iteration on A^T A (the baselines' step sizes rely on it)."""
+    x = torch.rand(1, 3, 64, 64, generator=seeded(3), dtype=torch.float64)
+    for _ in range(50):
+        x = task.adjoint(task.forward(x))
+        norm_squared = x.norm()
+        x = x / norm_squared
+    assert norm_squared.item() <= 1 + 1e-6
+
+
+def test_the_nonlinear_value_operator_has_no_adjoint():
+    with pytest.raises(ValueError, match="linear"):
+        Colorization(operator="value").adjoint(torch.zeros(1, 1, 64, 64))
+
+
+@pytest.mark.parametrize("kernel", ["box", "area", "bicubic"])
+@pytest.mark.parametrize("factor", [1.5, 2, 3, 4, 7.3, 16])
+def test_consistent_super_resolution_reproduces_the_observation(kernel, factor):
+    task = SuperResolution(factor=factor, kernel=kernel)
+    clean = torch.rand(2, 3, 64, 64, generator=seeded(1)) * 0.5 + 0.25
+    guess = (clean + 0.2 * torch.rand(2, 3, 64, 64, generator=seeded(2)) - 0.1).clamp(0, 1)
+    observation = task.corrupt(clean)
+    for start in (guess, task.estimate(observation)):
+        fitted = task.forward(task.consistent(start, observation))
+        assert torch.allclose(fitted, observation, atol=1e-4), (fitted - observation).abs().max()
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4, 5.3])
+def test_bicubic_super_resolution_is_pils_bicubic_resize(factor):
+    pixels = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    task = SuperResolution(factor=factor, kernel="bicubic")
+    side = task.observation_side
+    expected = np.asarray(Image.fromarray(pixels).resize((side, side), Image.Resampling.BICUBIC))
+    ours = task.corrupt(torch.from_numpy(pixels).permute(2, 0, 1)[None].double() / 255)
+    ours = (ours[0].permute(1, 2, 0).numpy() * 255).round()
+    assert np.abs(ours - expected).max() <= 1, "PIL rounds in fixed point: one level at most"
+
+
+def test_area_super_resolution_averages_the_covered_area():
+    """At factor 1.5 a low-resolution pixel covers 1.5 x 1.5 pixels: row 0 is (a + b/2) / 1.5."""
+    image = torch.zeros(1, 1, 64, 64)
+    image[..., 0, :], image[..., 1, :] = 0.9, 0.3
+    low = SuperResolution(factor=64 / 42, kernel="area").forward(image.expand(1, 3, 64, 64))
+    width = 64 / 42
+    assert torch.allclose(low[0, 0, 0], torch.tensor((0.9 + 0.3 * (width - 1)) / width))
+
+
+@pytest.mark.parametrize("factor, side", [(4, 16), (3, 21), (2.5, 26), (16, 4), (1, 64)])
+def test_the_observation_side_is_64_over_the_factor_rounded(factor, side):
+    assert SuperResolution(factor=factor).observation_shape == (3, side, side)

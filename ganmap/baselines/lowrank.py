@@ -16,7 +16,6 @@ from __future__ import annotations
 import torch
 
 from ..tasks import Task
-from .operators import linear_operator
 
 ITERATIONS = 100
 # Singular values spared, fixed for all tasks; the weight is the one parameter tuned per task.
@@ -42,8 +41,7 @@ def truncated_nuclear_norm(
 ) -> torch.Tensor:
     """TNNR restoration of a batch of observations; `weight` is the threshold on the tail."""
     image = task.estimate(observation).clone()
-    forward, adjoint = linear_operator(task, image)
     for _ in range(iterations):
-        image = image - adjoint(forward(image) - observation)
+        image = image - task.adjoint(task.forward(image) - observation)
         image = shrink_tail(image, weight, rank)
     return image.clamp(0, 1)

@@ -20,6 +20,7 @@ import torch
 
 from ..data import FaceFolder
 from ..metrics import psnr, ssim
+from ..protocol import corrupted_inputs
 from ..tasks import TASKS
 from . import BASELINES
 
@@ -65,12 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         baseline = BASELINES[key]
         for task_name in (name for name in baseline.tasks if name in args.tasks):
             task = TASKS[task_name]
-            observation = torch.cat(
-                [
-                    task.corrupt(face[None], torch.Generator().manual_seed(i))
-                    for i, face in enumerate(clean)
-                ]
-            )
+            observation = corrupted_inputs(task, clean)
             grid = GRIDS.get(key, {}).get(task_name, (None,))
             scores = []
             for value in grid:

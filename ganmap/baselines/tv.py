@@ -20,8 +20,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..tasks import Quantization, Task
-from .operators import linear_operator
+from ..tasks import Task
 
 ITERATIONS = 400
 TOLERANCE, CHECK_EVERY = 1e-4, 10
@@ -53,10 +52,9 @@ def total_variation(
     if weight <= 0:
         raise ValueError(f"the TV weight must be positive, got {weight!r}")
     image = task.estimate(observation).clone()
-    forward, adjoint = linear_operator(task, image)
     project = (
         (lambda x: task.consistent(x, observation))
-        if isinstance(task, Quantization)
+        if task.noise == "cells"  # y pins each pixel to a cell: project onto it
         else (lambda x: x.clamp(0, 1))
     )
     dual_gradient = torch.zeros_like(gradient(image))
@@ -66,11 +64,11 @@ def total_variation(
         dual_gradient = dual_gradient + DUAL_STEP * gradient(extrapolated)
         length = dual_gradient.norm(dim=2, keepdim=True)
         dual_gradient = dual_gradient / (length / weight).clamp(min=1)
-        dual_data = (dual_data + DUAL_STEP * (forward(extrapolated) - observation)) / (
+        dual_data = (dual_data + DUAL_STEP * (task.forward(extrapolated) - observation)) / (
             1 + DUAL_STEP
         )
         previous = image
-        image = project(image - PRIMAL_STEP * (adjoint(dual_data) - divergence(dual_gradient)))
+        image = project(image - PRIMAL_STEP * (task.adjoint(dual_data) - divergence(dual_gradient)))
         extrapolated = 2 * image - previous
         if iteration % CHECK_EVERY == 0:
             change = (image - previous).square().mean(dim=(1, 2, 3)).sqrt().max()
