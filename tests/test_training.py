@@ -89,3 +89,52 @@ def test_the_encoder_trains_into_the_model_folder(faces, tiny_pipeline, tmp_path
         loaded.encoder is not None
         and loaded.encoder.latent_dim == tiny_pipeline.generator.latent_dim
     )
+
+
+def test_the_moving_average_takes_one_minus_decay_of_each_step():
+    average, generator = Generator(width=4), Generator(width=4)
+    with torch.no_grad():
+        for p in average.parameters():
+            p.fill_(0.0)
+        for p in generator.parameters():
+            p.fill_(1.0)
+        for b in generator.buffers():
+            b.fill_(3)
+    train.update_average(average, generator, decay=0.9)
+    train.update_average(average, generator, decay=0.9)
+    for p in average.parameters():
+        assert torch.allclose(p, torch.tensor(0.19)), "0.9 * 0.1 + 0.1"
+    for b in average.buffers():
+        assert (b == 3).all(), "batch-norm statistics are copied, not averaged"
+
+
+def test_the_moving_average_is_checkpointed_and_is_what_the_snapshots_hold(faces, tmp_path):
+    tiny_run(faces, tmp_path, "--ema", "0.5")
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    snapshot = Generator.from_pretrained(tmp_path / "final" / "generator").state_dict()
+    for name, weight in state["average"].items():
+        assert torch.equal(snapshot[name], weight), name
+    assert not torch.equal(state["average"]["net.0.weight"], state["generator"]["net.0.weight"])
+
+
+def test_a_run_can_start_from_a_pipeline_folder(faces, tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path / "shipped")
+    tiny_run(
+        faces,
+        tmp_path / "run",
+        "--init",
+        str(tmp_path / "shipped"),
+        "--lr",
+        "0",
+        "--max-steps",
+        "1",
+    )
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert state["args"]["width"] == tiny_pipeline.generator.width, "the folder's sizes win"
+    start = tiny_pipeline.generator.state_dict() | {
+        f"d.{k}": v for k, v in tiny_pipeline.discriminator.state_dict().items()
+    }
+    after = state["generator"] | {f"d.{k}": v for k, v in state["discriminator"].items()}
+    for name, weight in after.items():
+        if "running" not in name and "num_batches" not in name:  # lr 0: only statistics move
+            assert torch.equal(weight, start[name]), name

@@ -2,8 +2,9 @@
 
     python training/ship.py runs/ship --run runs/dcgan --validation results/benchmark.json
 
-Writes ganmap/weights/ (the Hub layout: model_index.json, README.md, samples.png, generator/,
-discriminator/) so that `pip install .` carries it and `RestorationPipeline.from_pretrained()`
+Writes ganmap/weights/ (the Hub layout: model_index.json, README.md, samples.png, defaults.json
+(the per-task defaults training/tune_defaults.py --write put in the snapshot), generator/,
+discriminator/, encoder/) so that `pip install .` carries it and `RestorationPipeline.from_pretrained()`
 loads it; publishing is then `RestorationPipeline.from_pretrained().push_to_hub(REPO)`.
 The card's figures all come from files that earlier commands wrote: the training log and
 arguments (checkpoint.pt), the checkpoint selection (selection.json) and the validation benchmark
@@ -20,7 +21,7 @@ import torch
 from huggingface_hub import ModelCard
 
 from ganmap import RestorationPipeline
-from ganmap.hub import BUNDLED, card_metadata
+from ganmap.hub import BUNDLED, CARD_NAME, DEFAULTS_NAME, card_metadata, save_defaults
 
 TASK_ORDER = ["inpainting", "colorization", "super-resolution", "denoising", "quantization"]
 
@@ -134,8 +135,9 @@ def main() -> None:
     parser.add_argument(
         "--card-only",
         action="store_true",
-        help="rewrite only the model card (new figures), not the weights: every weights file "
-        "committed stays in git history, so weights are rewritten only when they change",
+        help="rewrite only the model card (new figures) and the per-task defaults, not the "
+        "weights: every weights file committed stays in git history, so weights are rewritten "
+        "only when they change",
     )
     args = parser.parse_args()
 
@@ -144,8 +146,12 @@ def main() -> None:
     selection = json.loads((run / "selection.json").read_text())
     report = json.loads(args.validation.read_text())
     pipe.card = card(training_summary(run), selection, report, args.encoder_note)
+    if not pipe.task_defaults:
+        print(f"warning: {args.snapshot} has no {DEFAULTS_NAME}: every task will run with the "
+              "generic settings; run training/tune_defaults.py --write on it first")  # fmt: skip
     if args.card_only:
-        (args.out / "README.md").write_text(pipe.card)
+        (args.out / CARD_NAME).write_text(pipe.card)
+        save_defaults(args.out, pipe.task_defaults)
     else:
         pipe.generator.recalibrate_batchnorm()  # exact statistics for eval mode, as restoration uses
         pipe.save_pretrained(args.out)

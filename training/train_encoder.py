@@ -4,15 +4,14 @@
 
 Two losses per step, G frozen: on generated faces, where the true latent is known,
 ||E(G(z)) - z||^2; on training faces, where it is not, ||G(E(x)) - x||_1, which also teaches E to
-map faces outside G's range to their nearest G(z). The encoder is written into the model folder
-(`encoder/`), where `RestorationPipeline.from_pretrained` picks it up. It is a short job (minutes):
+map faces outside G's range to their nearest G(z). The encoder is saved with the rest of the
+pipeline into the model folder (`encoder/`), where `RestorationPipeline.from_pretrained` picks it up. It is a short job (minutes):
 it saves every --save-every steps and `--resume` continues from the saved encoder.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
@@ -20,8 +19,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from ganmap import RestorationPipeline
 from ganmap.data import FaceFolder
-from ganmap.hub import INDEX_NAME, load_components
 from ganmap.models import Encoder, from_unit, to_unit
 
 
@@ -42,22 +41,14 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    generator = load_components(args.model)["generator"].requires_grad_(False)
-    folder = args.model / "encoder"
-    encoder = (
-        Encoder.from_pretrained(folder) if args.resume else Encoder(generator.latent_dim)
-    ).train()
+    pipe = RestorationPipeline.from_pretrained(args.model)
+    generator = pipe.generator
+    if args.resume and pipe.encoder is None:
+        parser.error(f"{args.model} has no encoder to resume from")
+    encoder = (pipe.encoder if args.resume else Encoder(generator.latent_dim)).train()
+    encoder.requires_grad_(True)
     optimizer = torch.optim.Adam(encoder.parameters(), args.lr)
     faces = DataLoader(FaceFolder(args.data), args.batch_size, shuffle=True, drop_last=True)
-
-    def save() -> None:
-        encoder.save_pretrained(folder)
-        (folder / "README.md").unlink(missing_ok=True)  # the model folder has one card, at the top
-        index_file = args.model / INDEX_NAME
-        index = json.loads(index_file.read_text())
-        index_file.write_text(
-            json.dumps(index | {"encoder": ["ganmap", "Encoder"]}, indent=2) + "\n"
-        )
 
     bar = tqdm(total=args.steps, unit="step")
     step = 0
@@ -77,11 +68,12 @@ def main(argv: list[str] | None = None) -> None:
             bar.update()
             bar.set_postfix(latent=f"{latent_loss.item():.4f}", image=f"{image_loss.item():.4f}")
             if step % args.save_every == 0 or step == args.steps:
-                save()
+                pipe.encoder = encoder
+                pipe.save_pretrained(args.model)  # the whole layout, index and card included
             if step == args.steps:
                 break
     bar.close()
-    print(f"encoder saved in {folder}")
+    print(f"encoder saved in {args.model / 'encoder'}")
 
 
 if __name__ == "__main__":

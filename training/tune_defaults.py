@@ -3,9 +3,12 @@
 Each candidate is the task's current default with some fields changed; every candidate runs the
 whole pipeline (search over z, feature refinement, post-processing) on the same corrupted faces in
 batches of 16, as the benchmark does. Prints, per task, every candidate with its mean PSNR / SSIM
-and seconds per face, best first.
+and seconds per face, best first; `--write` saves each task's best into the model folder's
+defaults.json (`ganmap.hub`), which `RestorationPipeline.from_pretrained` reads and
+training/ship.py ships with the weights.
 
-    python training/tune_defaults.py --data ../shared/data/celeba/val --skip 100 --limit 32
+    python training/tune_defaults.py --model runs/ship --data ../shared/data/celeba/val \
+        --skip 100 --limit 32 --write
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ganmap import TASKS, RestorationPipeline
-from ganmap.benchmark import corrupted_inputs, run_gan
 from ganmap.data import FaceFolder
+from ganmap.hub import BUNDLED, save_defaults
 from ganmap.metrics import psnr, ssim
+from ganmap.protocol import corrupted_inputs, run_gan
 
 # (steps, weight) of the feature refinement; (0, 0) is the search over z alone.
 REFINE_GRID = [(0, 0.0)] + list(itertools.product([50, 100, 150], [0.001, 0.003, 0.01, 0.03]))
@@ -38,6 +43,10 @@ def main() -> None:
         help="lambda values tried with every refinement (0.01 measured no change; see README)",
     )  # fmt: skip
     parser.add_argument("--out", help="all results as JSON")
+    parser.add_argument(
+        "--write", action="store_true",
+        help="save each task's best settings into the model folder's defaults.json",
+    )  # fmt: skip
     args = parser.parse_args()
 
     pipe = RestorationPipeline.from_pretrained(args.model)
@@ -65,6 +74,12 @@ def main() -> None:
         print(f"\n{name}: best of {len(rows)}")
         for r in rows[:5]:
             print("  ", {k: v for k, v in r.items() if k != "task"})
+        best = {k: rows[0][k] for k in ("lam", "refine_steps", "refine_weight")}
+        pipe.task_defaults[name] = pipe.defaults(name).update(**best)
+    if args.write:
+        folder = BUNDLED if args.model is None else Path(args.model)
+        save_defaults(folder, pipe.task_defaults)
+        print(f"wrote the defaults into {folder}")
 
 
 if __name__ == "__main__":
