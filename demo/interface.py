@@ -19,7 +19,6 @@ when it arrives.
 
 from __future__ import annotations
 
-import math
 import tempfile
 import threading
 import time
@@ -37,7 +36,7 @@ from ganmap.restoration import MAX_SEED
 
 from .examples import EXAMPLES, GROUP_SIZE, write_examples
 from .pipeline import CENTRE, FACES, FRAMINGS, RESTORE, RestorationResult, takes_mask
-from .uploads import editor_parts, guard_uploads, log, quiet_range_checks, read_photo, user_error
+from .uploads import editor_parts, log, read_photo, user_error
 
 #: Caps on the sliders (checked again on the server, since the API can be called directly). The
 #: pipeline's defaults (50 iterations x 4 restarts, then the feature refinement) take under a
@@ -46,7 +45,7 @@ MAX_ITERATIONS = 1000
 MAX_RESTARTS = 16
 #: The slider's largest lambda. Measured on 3 generated faces (the result's mean change against
 #: lambda 0, out of 255): up to 1 under 1 on every task; at 10, 0.4 (inpainting) to 7
-#: (super-resolution); at 100, 4 to 16, where the discriminator starts to override the photo.
+#: (super-resolution); at 100, 3 to 16, where the discriminator starts to override the photo.
 LAM_MAX = 100.0
 #: Runs at once (each is CPU-bound) and requests allowed to wait in the queue behind them.
 CONCURRENCY_LIMIT = 2
@@ -172,34 +171,44 @@ def own_files(*images: Image.Image) -> None:
         image.info["ganmap-run"] = run
 
 
+def number(name: str, value: Any, low: float, high: float) -> float:
+    """A setting as a float from `low` to `high`, or a user error naming it."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise user_error(f"{name} must be a number, got {value!r}.") from None
+    if not low <= value <= high:  # NaN fails this too
+        raise user_error(f"{name} must be from {low:.15g} to {high:.15g}, got {value:.15g}.")
+    return value
+
+
 def check_settings(
     task: str,
     mode: str,
     framing: str,
-    iterations: float,
-    restarts: float,
-    seed: float | None,
+    lam: Any,
+    iterations: Any,
+    restarts: Any,
+    seed: Any,
     max_iterations: int = MAX_ITERATIONS,
     max_restarts: int = MAX_RESTARTS,
-) -> tuple[int, int, int]:
-    """Check what the widgets cannot (API calls bypass them); iterations, restarts, seed as ints."""
+) -> tuple[float, int, int, int]:
+    """The widgets' values, checked here (the Restore event skips Gradio's preprocessing, and API
+    calls can send anything): lambda as a float, iterations, restarts and seed as ints."""
     if task not in TASKS:
         raise user_error(f"Unknown task {task!r}; choose one of: {', '.join(TASKS)}.")
     if mode not in (AS_IS, CORRUPT):
         raise user_error(f"Unknown mode {mode!r}; choose {AS_IS!r} or {CORRUPT!r}.")
     if framing not in RESTORE:
         raise user_error(f"Unknown framing {framing!r}; choose one of: {', '.join(RESTORE)}.")
-    for name, value in (("Iterations", iterations), ("Restarts", restarts)):
-        if not math.isfinite(value):  # NaN passes the sliders' range checks (raw JSON calls)
-            raise user_error(f"{name} must be a whole number, got {value}.")
-    iterations, restarts, seed = int(iterations), int(restarts), int(seed or 0)
-    if not 1 <= iterations <= max_iterations:
-        raise user_error(f"Iterations must be between 1 and {max_iterations}, got {iterations}.")
-    if not 1 <= restarts <= max_restarts:
-        raise user_error(f"Restarts must be between 1 and {max_restarts}, got {restarts}.")
-    if not 0 <= seed <= MAX_SEED:
-        raise user_error(f"Seed must be an integer from 0 to 2**63 - 1, got {seed}.")
-    return iterations, restarts, seed
+    lam = number("λ", lam, 0, LAM_MAX)
+    iterations = int(number("Iterations", iterations, 1, max_iterations))
+    restarts = int(number("Restarts", restarts, 1, max_restarts))
+    seed = 0 if seed is None else seed
+    whole = isinstance(seed, int | float) and not isinstance(seed, bool) and seed == seed // 1
+    if not (whole and 0 <= seed <= MAX_SEED):
+        raise user_error(f"Seed must be a whole number from 0 to 2**63 - 1, got {seed!r}.")
+    return lam, iterations, restarts, int(seed)
 
 
 def example_value(files: dict[str, Path], photo: str, strokes: str | None) -> dict:
@@ -241,8 +250,8 @@ def make_restore(
     ):
         """Restore one photo; returns the comparison, the faces, the downloads, a summary, the
         objective curve, the candidates and whether to offer the centre-crop fallback."""
-        iterations, restarts, seed = check_settings(
-            task, mode, framing, iterations, restarts, seed, max_iterations, max_restarts
+        lam, iterations, restarts, seed = check_settings(
+            task, mode, framing, lam, iterations, restarts, seed, max_iterations, max_restarts
         )
         image, strokes = editor_parts(editor)
         mask = strokes if takes_mask(task) else None
@@ -269,7 +278,7 @@ def make_restore(
                 task,
                 mask=mask,
                 corrupt_first=mode == CORRUPT,
-                lam=float(lam),
+                lam=lam,
                 iterations=iterations,
                 restarts=restarts,
                 seed=seed,
@@ -296,7 +305,7 @@ def make_restore(
         summary = (
             f"**{task_label(task)}** in {seconds:.1f} s: {result.note} Result "
             f"{result.after.width} × {result.after.height}: drag the slider to compare. "
-            f"λ = {float(lam):g}, {restarts} restart(s) × at most {iterations} iterations."
+            f"λ = {lam:g}, {restarts} restart(s) × at most {iterations} iterations."
         )
         if strokes is not None and mask is None:
             summary += " The brush strokes were ignored: they mark missing pixels for inpainting."
@@ -357,7 +366,6 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     height=300,
                     elem_id="image",
                 )
-                guard_uploads(editor)
                 with gr.Row():
                     run = gr.Button("Restore", variant="primary", elem_id="run", scale=2)
                     stop = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
@@ -474,10 +482,15 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
         )
 
         outputs = [comparison, faces, files, summary, curve, candidates, fallback]
-        quiet_range_checks(lam, iterations, restarts, seed)
 
-        def on_upload(path: str) -> tuple[dict, str]:
-            image, note = read_photo(path, Path(path).name)
+        def on_upload(path: str) -> tuple[Any, str]:
+            """The photo into the editor, with a note; a file that is no photo is named in a
+            warning and the note, and the editor keeps the photo it had."""
+            try:
+                image, note = read_photo(path, Path(path).name)
+            except gr.Error as error:
+                gr.Warning(error.message)
+                return gr.skip(), f"**{error.message}**"
             return {"background": image, "layers": [], "composite": None}, note
 
         upload.upload(on_upload, upload, [editor, upload_note], api_name="upload")
@@ -499,10 +512,13 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
             max_restarts,
         )
         inputs = [editor, task, mode, framing, lam, iterations, restarts, seed]
-        run_event = run.click(restore, inputs, outputs, api_name="restore")
+        # No preprocessing: the handler reads the editor's files itself (`editor_parts`: ganmap's
+        # reader, its checks, messages that name the file) and checks the settings
+        # (`check_settings`: one message and one log line for any value out of range).
+        run_event = run.click(restore, inputs, outputs, api_name="restore", preprocess=False)
         fallback_event = fallback.click(
             lambda: CENTRE, None, framing, api_visibility="private"
-        ).then(restore, inputs, outputs, api_visibility="private")
+        ).then(restore, inputs, outputs, api_visibility="private", preprocess=False)
         for event in (run_event, fallback_event):
             event.success(None, js=SCROLL_TO_RESULT)
 

@@ -3,7 +3,9 @@
 A photo is read the moment it is uploaded (ganmap's `open_image`: EXIF orientation applied, the
 first frame of an animation, decompression bombs refused before decoding), so a file that is no
 image is named at once, not at Restore. A large photo is downscaled right there (`MAX_SIDE`), and
-the small copy is what the browser's editor and every later request carry.
+the small copy is what the browser's editor and every later request carry. The Restore event
+reads the editor's files the same way (`editor_parts`), for photos that come another way: pasted,
+from the webcam, the examples, API calls.
 
 Every mistake a user can make ends in `user_error`: a `gr.Error` that the browser shows as a
 message, and one line in the server's log (no traceback: it is not a bug of the app).
@@ -81,66 +83,38 @@ def read_photo(path: str | Path, name: str | None = None) -> tuple[Image.Image, 
     return photo, f"{downscaled(image)[1]} {size}"
 
 
-def guard_uploads(editor: gr.ImageEditor) -> gr.ImageEditor:
-    """`editor` (of `type="pil"`), its files read by `open_upload` instead of Gradio's reader.
-
-    Files reach the editor from the examples, API calls and its clipboard and webcam sources:
-    they get the same checks and messages as an upload (EXIF orientation, first frame, size
-    limits), and keep their mode (alpha marks the painted layers); `editor_parts` then reads the
-    photo as the upload button does. Canvas blobs (bytes) still go Gradio's way. Patched on the
-    instance: a subclass of a Gradio component makes Gradio write a .pyi stub beside this module.
-    """
-    from gradio.data_classes import FileData
-
-    gradio_way = editor.convert_and_format_image
-
-    def convert_and_format_image(file: Any, flatten_on_white: bool = False) -> Any:
-        if not isinstance(file, FileData):
-            return gradio_way(file, flatten_on_white)
-        return open_upload(file.path, file.orig_name)
-
-    editor.convert_and_format_image = convert_and_format_image
-    return editor
-
-
-def quiet_range_checks(*components: gr.components.Component) -> None:
-    """Out-of-range values (only API calls can send them) answered as user errors: one log
-    line, no traceback. Patched on the instances, as in `guard_uploads`."""
-    for component in components:
-
-        def preprocess(payload: Any, gradio_way=component.preprocess) -> Any:
-            try:
-                return gradio_way(payload)
-            except gr.Error as error:
-                raise user_error(str(error)) from error
-
-        component.preprocess = preprocess
+def as_image(item: Any) -> Image.Image | None:
+    """One image of the editor's raw value (the Restore event skips Gradio's preprocessing, so
+    every file is read here, by `open_upload`): a file as {"path", "orig_name"} (what the browser
+    and API clients send), a path, a PIL image or an array (direct calls), or None."""
+    if item is None or isinstance(item, Image.Image):
+        return item
+    if isinstance(item, np.ndarray):
+        return Image.fromarray(item)
+    if isinstance(item, dict):
+        return open_upload(item["path"], item.get("orig_name"))
+    return open_upload(item)
 
 
 def editor_parts(value: Any) -> tuple[Image.Image, Image.Image | None]:
     """The editor's value as (RGB photo, painted mask or None); a user error without a photo.
 
     The photo is downscaled to `MAX_SIDE` here too (an upload already is; a pasted photo, a
-    webcam's or an API call's may not be), and the mask with it.
-    The mask is white where any stroke was painted (alpha > 0 in any layer): the missing pixels.
+    webcam's or an API call's may not be), and the mask with it. The mask is white where any stroke was painted (alpha > 0 in any layer): the missing pixels.
     """
-    if isinstance(value, dict):
-        background = value.get("background") or value.get("composite")
-        layers = value.get("layers") or []
+    if isinstance(value, dict) and not {"background", "layers", "composite"}.isdisjoint(value):
+        background = as_image(value.get("background") or value.get("composite"))
+        layers = [as_image(layer) for layer in value.get("layers") or []]
     else:  # a plain image (direct calls): no strokes
-        background, layers = value, []
+        background, layers = as_image(value), []
     if background is None:
         raise user_error(
             "Give a photo first: upload one, paste one, take one with the webcam, "
             "or pick an example below."
         )
-    if isinstance(background, np.ndarray):
-        background = Image.fromarray(background)
     image = as_photo(background)
     missing = np.zeros((image.height, image.width), dtype=bool)
-    for layer in layers:
-        if isinstance(layer, np.ndarray):
-            layer = Image.fromarray(layer)
+    for layer in filter(None, layers):
         alpha = layer.convert("RGBA").getchannel("A")
         if alpha.size != image.size:
             alpha = alpha.resize(image.size, Image.Resampling.NEAREST)

@@ -137,23 +137,32 @@ def test_upload_restore_and_see_the_result(browser, app_url, photos, pipe, tmp_p
         expect(page.locator("#summary")).to_contain_text("the previous results were cleared")
         expect(page.locator("#image")).to_contain_text("Photo (gray)")
         expect(page.locator("#comparison img")).to_have_count(0)
+        page.locator("#run").click()  # the same photo, restored for the new task
+        expect(page.locator("#summary")).to_contain_text("Colorization")
         page.screenshot(path=str(tmp_path / f"{viewport[0]}x{viewport[1]}.png"))
     finally:
         page.close()
 
 
-def test_a_file_that_is_no_image_is_named_when_uploaded(browser, app_url, tmp_path):
+def test_a_file_that_is_no_image_is_named_when_uploaded(browser, app_url, photos, tmp_path):
+    """Named in a warning and in the note at once; the photo already there stays."""
     from playwright.sync_api import expect
 
     notes = tmp_path / "notes.png"
     notes.write_text("These are my holiday notes, not a picture.\n")
+    message = "Cannot use notes.png: notes.png is not a readable image"
     page = open_page(browser, app_url, LAPTOP)
     try:
         choose_file(page, notes)
-        expect(
-            page.get_by_text("Cannot use notes.png: notes.png is not a readable image")
-        ).to_be_visible()
+        expect(page.locator("#upload-note")).to_contain_text(message)
+        expect(page.locator(".toast-body").filter(has_text=message)).to_be_visible()
         expect(page.locator("#image")).to_contain_text("Upload a photo with the button above")
+
+        choose_file(page, photos["astronaut-gray"])
+        expect(page.locator("#upload-note")).to_contain_text("astronaut-gray.png: 512 × 512")
+        choose_file(page, notes)
+        expect(page.locator("#upload-note")).to_contain_text(message)
+        expect(page.locator("#image")).not_to_contain_text("Upload a photo with the button")
     finally:
         page.close()
 
