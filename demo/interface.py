@@ -33,10 +33,11 @@ from PIL import Image
 
 from ganmap import TASKS, NoFaceError, RestorationPipeline
 from ganmap.restoration import MAX_SEED
+from ganmap.tasks import get_task
 
 from .examples import EXAMPLES, GROUP_SIZE, write_examples
 from .pipeline import CENTRE, FACES, FRAMINGS, RESTORE, RestorationResult, takes_mask
-from .uploads import editor_parts, log, read_photo, user_error
+from .uploads import editor_parts, fitted, log, read_photo, user_error
 
 #: Caps on the sliders (checked again on the server, since the API can be called directly). The
 #: pipeline's defaults (50 iterations x 4 restarts, then the feature refinement) take under a
@@ -253,7 +254,7 @@ def make_restore(
         lam, iterations, restarts, seed = check_settings(
             task, mode, framing, lam, iterations, restarts, seed, max_iterations, max_restarts
         )
-        image, strokes = editor_parts(editor)
+        image, strokes, fit_note = fitted(*editor_parts(editor), get_task(task).scale)
         mask = strokes if takes_mask(task) else None
         if takes_mask(task) and mask is None and mode == AS_IS:
             raise user_error(
@@ -309,6 +310,8 @@ def make_restore(
         )
         if strokes is not None and mask is None:
             summary += " The brush strokes were ignored: they mark missing pixels for inpainting."
+        if fit_note:
+            summary += f" {fit_note}"
         comparison = (result.before, result.after)
         fallback = gr.update(visible=False)
         return comparison, result.faces, files, summary, curve.frame(), candidates, fallback

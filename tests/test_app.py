@@ -20,7 +20,7 @@ from PIL import Image
 from demo.examples import EXAMPLES, GROUP_SIZE, SCRATCHES, example_images, write_examples
 from demo.interface import AS_IS, MODES, PHOTO_LABELS, StopFlags, make_restore
 from demo.pipeline import CENTRE, takes_mask
-from demo.uploads import MAX_SIDE, downscaled, editor_parts
+from demo.uploads import MAX_RESULT_SIDE, MAX_SIDE, downscaled, editor_parts, fitted
 from ganmap import TASKS
 from ganmap.tasks import centre_hole
 
@@ -229,6 +229,14 @@ def test_downscaled_keeps_small_photos_and_the_aspect_ratio():
     assert downscaled(small) == (small, "")
     tall, note = downscaled(Image.new("RGB", (600, 4000)))
     assert tall.size == (154, MAX_SIDE) and "600 × 4000" in note
+
+
+def test_a_photo_to_enlarge_is_fitted_so_that_its_result_stays_in_bounds():
+    photo, mask = Image.new("RGB", (MAX_SIDE, 768)), Image.new("L", (MAX_SIDE, 768))
+    assert fitted(photo, mask, 1) == (photo, mask, ""), "within MAX_SIDE: as it is"
+    small, small_mask, note = fitted(photo, mask, 4)  # 4x super-resolution
+    assert small.size == small_mask.size == (MAX_RESULT_SIDE // 4, 384)
+    assert "4 × larger, is at most 2048 px a side" in note
 
 
 def test_stop_aborts_the_solver(pipe, tmp_path):
