@@ -440,11 +440,11 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                 )
                 faces = gr.Gallery(
                     format="png",
-                    label="Each face as the model saw it (aligned) and restored (64 × 64)",
+                    label="Each face as the model saw it (aligned), and restored",
                     columns=6,
                     fit_columns=False,
                     object_fit="contain",
-                    height="auto",
+                    height=140,
                     elem_id="faces",
                 )
                 files = gr.File(
