@@ -6,10 +6,10 @@ about 10 s per megapixel, runs where HOG finds nothing (or always, with `cnn=Tru
 ship, under CC0, in `face_recognition_models`; nothing is downloaded. HOG sees faces from about
 80 px across, so photos are first enlarged until the smallest face worth restoring (`MIN_FACE` px)
 reaches that size, within a pixel budget that keeps detection well under a second (the CNN gets
-a smaller budget). A corrupted photo is prepared so that it still looks like a face to HOG: the
-missing pixels are filled by a smooth (push-pull) interpolation, and the enlargement itself
-averages away most of the noise and posterization; gray photos need nothing (HOG works on
-gradients).
+a smaller budget). Corrupted photos are best shown to the detector restored classically
+(`restore_photo` passes the holes filled, the noise blurred, the low-resolution photo upsampled);
+missing pixels given here are filled by a smooth (push-pull) interpolation. Gray photos need
+nothing: HOG works on gradients.
 """
 
 from __future__ import annotations
@@ -139,6 +139,29 @@ def reading_order(faces: list[Face]) -> list[Face]:
     return [face for row in rows for face in sorted(row, key=lambda f: f.box[0])]
 
 
+def detect_around_holes(
+    image: torch.Tensor, missing: torch.Tensor, found: list[Face]
+) -> list[Face]:
+    """Faces found by looking closer around each hole (connected region of `missing`) that no
+    face of `found` covers: a hole over a face hides what HOG keys on, but a crop three times the
+    hole's size, enlarged, shows the CNN the face around it. `image` should be filled already."""
+    from scipy.ndimage import find_objects, label
+
+    _, height, width = image.shape
+    more: list[Face] = []
+    for rows, cols in find_objects(label(missing.numpy())[0]):
+        side = max(rows.stop - rows.start, cols.stop - cols.start)
+        cx, cy = (cols.start + cols.stop - 1) / 2, (rows.start + rows.stop - 1) / 2
+        if side < MIN_FACE / 2 or any(_covers(face, cx, cy) for face in [*found, *more]):
+            continue
+        x0, y0 = max(0, round(cx - 1.5 * side)), max(0, round(cy - 1.5 * side))
+        x1, y1 = min(width, round(cx + 1.5 * side) + 1), min(height, round(cy + 1.5 * side) + 1)
+        for face in detect_faces(image[:, y0:y1, x0:x1], min_face=side, cnn=True):
+            box = (face.box[0] + x0, face.box[1] + y0, face.box[2] + x0, face.box[3] + y0)
+            more.append(Face(box=box, landmarks=face.landmarks + (x0, y0)))
+    return more
+
+
 def _find(detector, predictor, pixels: np.ndarray, scale: float) -> list[Face]:
     """Faces found by `detector` in `pixels` (H, W, 3 uint8) enlarged `scale` times."""
     height, width = pixels.shape[:2]
@@ -157,7 +180,10 @@ def _find(detector, predictor, pixels: np.ndarray, scale: float) -> list[Face]:
     return faces
 
 
+def _covers(face: Face, x: float, y: float) -> bool:
+    return face.box[0] <= x <= face.box[2] and face.box[1] <= y <= face.box[3]
+
+
 def _inside(face: Face, other: Face) -> bool:
     """Whether `face`'s box centre lies in `other`'s box: the same face found twice."""
-    x, y = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
-    return other.box[0] <= x <= other.box[2] and other.box[1] <= y <= other.box[3]
+    return _covers(other, (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2)

@@ -42,7 +42,7 @@ from scipy.ndimage import gaussian_filter
 
 from .alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
 from .baselines.cbm3d import noise_sigma
-from .faces import MIN_FACE, detect_faces, fill_missing
+from .faces import MIN_FACE, detect_around_holes, detect_faces, fill_missing, reading_order
 from .images import ImageLike, to_pil, to_tensor
 from .models import IMAGE_SIZE
 from .settings import Settings
@@ -217,6 +217,8 @@ def restore_photo(
     scale = output_scale(task)
     result = background(photo, missing, task)
     faces = detect_faces(result)  # the classical restoration shows faces best to a detector
+    if missing is not None:
+        faces = reading_order(faces + detect_around_holes(result, missing, faces))
     if not faces:
         raise NoFaceError()
     if isinstance(task, Inpainting) and missing is None:

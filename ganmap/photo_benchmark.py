@@ -30,7 +30,7 @@ from .baselines import BASELINES
 from .images import to_pil, to_tensor
 from .metrics import psnr, ssim
 from .photo import NoFaceError, background, corrupt_photo, read_photo
-from .photo_sets import FACES_FILE, SIZE_BUCKETS, Placement, astronaut_photo, compose
+from .photo_sets import FACES_FILE, SIZE_BUCKETS, Placement, canvas, compose
 from .restoration import RestorationPipeline
 from .tasks import TASKS, Inpainting, Task
 
@@ -196,13 +196,13 @@ def markdown(records: list[dict], tasks: list[str]) -> str:
 
 
 def figure_photo(pipe: RestorationPipeline) -> torch.Tensor:
-    """The project's own photo for figures: the astronaut with two generated faces beside her."""
-    photo, _ = astronaut_photo(384)
-    generated = [to_tensor(face) for face in pipe.generate(2, seed=3)]
-    identity = FaceFrame(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
-    places = [Placement(70, 8, (330, 290)), Placement(44, -10, (50, 330))]
-    photo, _ = compose(photo, generated, places, crops=[identity, identity])
-    return photo
+    """The project's own photo for figures: four generated faces, 60 to 130 px, on a canvas."""
+    faces = [to_tensor(face) for face in pipe.generate(4, seed=3)]
+    aligned = FaceFrame(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))  # a sample is its frame
+    places = [Placement(90, 6, (60, 100)), Placement(110, -5, (180, 100))]
+    places += [Placement(60, 0, (290, 100)), Placement(130, 8, (400, 100))]
+    background = canvas(200, 480, torch.Generator().manual_seed(1))
+    return compose(background, faces, places, crops=[aligned] * 4)[0]
 
 
 def figures(pipe: RestorationPipeline, folder: str | Path, tasks: list[str]) -> None:
