@@ -36,7 +36,15 @@ from ganmap.restoration import MAX_SEED
 from ganmap.tasks import get_task
 
 from .examples import EXAMPLES, GROUP_SIZE, write_examples
-from .pipeline import CENTRE, FACES, FRAMINGS, RESTORE, RestorationResult, takes_mask
+from .pipeline import (
+    CENTRE,
+    FACES,
+    FRAMINGS,
+    RESTORE,
+    FacesBehindHoles,
+    RestorationResult,
+    takes_mask,
+)
 from .uploads import editor_parts, fitted, log, read_photo, user_error
 
 #: Caps on the sliders (checked again on the server, since the API can be called directly). The
@@ -93,6 +101,12 @@ NO_FACE = (
     "**No face found** in this photo: the detector misses faces under about 10 px across, "
     "turned away or mostly covered. You can restore the photo's centre as one aligned face "
     "instead (the paper's framing: best when the photo is a face crop)."
+)
+#: Said too when the demo mode's holes hid the faces: the detector mostly misses them.
+NO_FACE_BEHIND_HOLES = (
+    " Here the demo mode cut the paper's 32 × 32 hole in the middle of each face, and the "
+    "detector mostly misses faces with that hole: paint a smaller hole with the brush and "
+    "restore the photo as it is."
 )
 
 
@@ -288,9 +302,12 @@ def make_restore(
         except RunStopped:  # not an error: say so, and leave the outputs as they were
             gr.Info("Stopped: the restoration was cancelled.")
             return tuple(gr.skip() for _ in range(7))
-        except NoFaceError:  # a message, the old results cleared, and the fallback offered
+        except NoFaceError as error:  # a message, the old results cleared, the fallback offered
             log.warning("user error: no face found (%s, %s)", task, mode)
-            return None, [], None, NO_FACE, None, [], gr.update(visible=True)
+            message = NO_FACE + (
+                NO_FACE_BEHIND_HOLES if isinstance(error, FacesBehindHoles) else ""
+            )
+            return None, [], None, message, None, [], gr.update(visible=True)
         except ValueError as error:  # ganmap's errors a user can cause: bad image, bad mask, ...
             raise user_error(str(error)) from error
         finally:
