@@ -473,7 +473,7 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                         y="objective",
                         color="face",
                         title="Objective (best restart) per iteration, for each face",
-                        height=220,
+                        height=280,
                         label="Objective",
                         elem_id="curve",
                     )
@@ -483,10 +483,12 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                         columns=8,
                         fit_columns=False,
                         object_fit="contain",
+                        visible=False,  # shown with the centre framing, which has them
                         elem_id="candidates",
                     )
                     gr.Markdown(
-                        "The candidates are the generator's raw faces G(z), before the last "
+                        "With the centre framing, the candidates show the generator's raw faces "
+                        "G(z), one per restart, before the last "
                         "two steps that make the result: a refinement past the generator's range "
                         "and an exact agreement with the photo (its known pixels, its gray "
                         "levels, its block means). That is why they look paler and smoother."
@@ -520,6 +522,12 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
             hidden = gr.update(visible=False)
             return gr.update(label=PHOTO_LABELS[name]), None, [], None, cleared, None, [], hidden
 
+        framing.change(
+            lambda name: gr.update(visible=name == CENTRE),
+            framing,
+            candidates,
+            api_visibility="private",
+        )
         task.change(on_task, task, [editor, *outputs], api_visibility="private")
         reset.click(
             lambda name: defaults[name], task, [lam, iterations, restarts], api_visibility="private"
