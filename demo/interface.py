@@ -52,8 +52,9 @@ from .uploads import editor_parts, fitted, log, read_photo, user_error
 #: second a face on a 2-core CPU such as a free Space; the caps allow a minute or two.
 MAX_ITERATIONS = 1000
 MAX_RESTARTS = 16
-#: The slider's largest lambda. Measured on 3 generated faces (the result's mean change against
-#: lambda 0, out of 255): up to 1 under 1 on every task; at 10, 0.4 (inpainting) to 7
+#: The slider's largest lambda. Measured on 3 generated faces (`pipe(corrupt(face, task), task,
+#: lam=...)` for inpainting, super-resolution and denoising; the result's mean change against
+#: lambda 0, out of 255): up to 1, under 1 on every task; at 10, 0.4 (inpainting) to 7
 #: (super-resolution); at 100, 3 to 16, where the discriminator starts to override the photo.
 LAM_MAX = 100.0
 #: Runs at once (each is CPU-bound) and requests allowed to wait in the queue behind them.
@@ -80,7 +81,7 @@ Upload a photo, pick what is wrong with it, press **Restore** (or try an example
 Each face is restored by a DCGAN trained on 64 × 64 faces: [Yeh, Lim et al., ICASSP 2018](https://arxiv.org/abs/1610.05113).
 """
 
-#: Compact controls, results shown large with crisp pixels (faces are 64 x 64).
+#: The faces (64 x 64) enlarged with crisp pixels; the notes keep their line when empty.
 CSS = """
 #faces img, #candidates img { image-rendering: pixelated; }
 #upload-note, #summary { min-height: 1.5em; }
