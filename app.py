@@ -7,6 +7,7 @@ GANMAP_DEMO_RANDOM_WEIGHTS=1 serves a small untrained network, to try the interf
 any weights (its restorations are noise).
 """
 
+import logging
 import os
 
 # Before gradio is imported: no phoning home at start-up.
@@ -26,4 +27,6 @@ def load_pipeline() -> RestorationPipeline:
 demo = build_demo(load_pipeline())
 
 if __name__ == "__main__":
+    # One line per user error (demo.uploads.user_error), with the time: a Space's log.
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     launch(demo, server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"))

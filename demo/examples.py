@@ -1,14 +1,20 @@
-"""Example images for the demo, made at start-up so the app needs no download and ships no data.
+"""Example photos for the demo, made at start-up: the app downloads nothing and ships no image.
 
-Two kinds, both free of CelebA files:
-- faces sampled from the shipped generator with fixed seeds: they are the faces the prior knows
-  best, so they show what the method can do at its best;
-- images drawn here with PIL (a cartoon face, a few shapes): inputs the generator has never seen,
-  so they show honestly what a face prior does to anything else.
+Photos a person would try, from what the project may ship (never CelebA files):
+- scikit-image's astronaut (Eileen Collins, a NASA portrait in the public domain), 512 x 512;
+- a group photo of the generator's own faces (fixed seeds), enlarged to different sizes and
+  placed off-centre on a drawn background above drawn shoulders, each blended in under a
+  feathered oval.
+
+Each example comes with its task and mode. Most are already damaged, the way a user's photo is:
+the task's own corruption applied to the whole photo (`ganmap.corrupt_photo`: gray, noisy, 4x
+smaller, posterized), so "Restore it as it is" restores them. Inpainting needs to know where the
+holes are: its example is the group photo with two scratches across it, painted over with the
+brush as a person would (the editor's layer). The paper's hole in the middle of each face (the
+demo mode) is not an example: dlib's detector mostly misses faces with that hole in them.
 
 `write_examples(pipe, folder)` saves them as PNG (Gradio examples are files); the app calls it at
-start-up, into a temporary folder, so the repository holds no example image. Run
-`python -m demo.export_examples OUT_DIR [MODEL]` to look at them or export them.
+start-up into a temporary folder. `python -m demo.export_examples OUT_DIR [MODEL]` exports them.
 """
 
 from __future__ import annotations
@@ -16,62 +22,115 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
-from ganmap import RestorationPipeline
+from ganmap import RestorationPipeline, corrupt_photo
 
-#: Seeds of the faces sampled with `pipe.generate` as examples (any fixed seeds would do).
-FACE_SEEDS: tuple[int, ...] = (3, 7, 11)
-#: Side of the drawn images: larger than 64 so the app's crop-and-resize path is exercised.
-DRAWN_SIZE = 256
+#: Seeds of the generator's faces in the group photo: three that dlib's detector finds on the
+#: clean, gray and posterized photo (most of 40 seeds tried are found on the clean one).
+FACE_SEEDS: tuple[int, ...] = (3, 4, 10)
+#: The group photo: its size, and each face's (left, top, side) in it.
+GROUP_SIZE = (640, 420)
+GROUP_PLACES = ((40, 90, 150), (250, 40, 200), (480, 140, 130))
+#: Their shirts' colours, drawn as shoulders below the faces.
+SHIRTS = ((60, 90, 140), (150, 50, 50), (70, 120, 80))
+NECK = (190, 140, 115)
+#: The seed of the noise in the noisy example.
+NOISE_SEED = 0
+
+#: (image stem, task, mode, painted strokes' stem or None): every task appears once, and the
+#: astronaut once in the demo mode.
+EXAMPLES = [
+    ("astronaut-gray", "colorization", "as-is", None),
+    ("group-scratched", "inpainting", "as-is", "group-scratches"),
+    ("group-low-resolution", "super-resolution", "as-is", None),
+    ("astronaut-noisy", "denoising", "as-is", None),
+    ("group-posterized", "quantization", "as-is", None),
+    ("astronaut", "quantization", "corrupt", None),
+]
+#: The scratches across the group photo: (start, end, width) of each line, in its pixels.
+SCRATCHES = (((20, 150), (620, 230), 9), ((300, 60), (380, 200), 7))
+#: The brush's colour (the app's), for the painted strokes.
+STROKE = (255, 0, 255, 255)
 
 
-def drawn_face(size: int = DRAWN_SIZE) -> Image.Image:
-    """A cartoon face, framed like an aligned face crop: centred, eyes a little above the middle."""
-    image = Image.new("RGB", (size, size), (70, 110, 160))
+def astronaut() -> Image.Image:
+    """scikit-image's astronaut photo (public domain), read from the package's own data."""
+    from skimage import data
+
+    return Image.fromarray(data.astronaut())
+
+
+def background(size: tuple[int, int]) -> Image.Image:
+    """A wall with a window and a shelf: soft, with some structure, nothing face-like."""
+    width, height = size
+    ramp = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
+    top, bottom = np.array([205, 195, 175]), np.array([120, 105, 90])
+    wall = (top + (bottom - top) * ramp) * np.ones((1, width, 1))
+    image = Image.fromarray(wall.astype(np.uint8))
     draw = ImageDraw.Draw(image)
-
-    def box(x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
-        return (round(x0 * size), round(y0 * size), round(x1 * size), round(y1 * size))
-
-    draw.ellipse(box(0.16, 0.02, 0.84, 0.62), fill=(60, 40, 25))  # hair
-    draw.rectangle(box(0.30, 0.75, 0.70, 1.00), fill=(225, 180, 150))  # neck
-    draw.ellipse(box(0.22, 0.14, 0.78, 0.90), fill=(235, 190, 160))  # face
-    for x in (0.32, 0.56):
-        draw.ellipse(box(x, 0.40, x + 0.12, 0.47), fill=(255, 255, 255))  # eyes
-        draw.ellipse(box(x + 0.035, 0.41, x + 0.085, 0.46), fill=(50, 35, 25))
-        draw.line(box(x - 0.01, 0.36, x + 0.13, 0.35), fill=(60, 40, 25), width=size // 60)
-    draw.polygon(
-        [box(0.50, 0.48, 0, 0)[:2], box(0.46, 0.62, 0, 0)[:2], box(0.54, 0.62, 0, 0)[:2]],
-        fill=(215, 160, 130),
-    )  # nose
-    draw.chord(box(0.38, 0.62, 0.62, 0.76), 0, 180, fill=(170, 60, 70))  # mouth
+    draw.rectangle((width * 0.62, height * 0.05, width * 0.95, height * 0.45), fill=(170, 200, 225))
+    draw.rectangle((0, height * 0.82, width, height * 0.86), fill=(95, 70, 50))
     return image
 
 
-def drawn_shapes(size: int = DRAWN_SIZE) -> Image.Image:
-    """Flat coloured shapes on a gradient: sharp edges and saturated colours, nothing face-like."""
-    ramp = np.linspace(0, 255, size, dtype=np.float32)
-    background = np.stack(
-        [np.tile(ramp, (size, 1)), np.tile(ramp[:, None], (1, size)), np.full((size, size), 128.0)],
-        axis=-1,
-    )
-    image = Image.fromarray(background.astype(np.uint8))
-    draw = ImageDraw.Draw(image)
-    s = size
-    draw.ellipse((s * 0.10, s * 0.10, s * 0.50, s * 0.50), fill=(230, 40, 40))
-    draw.rectangle((s * 0.55, s * 0.15, s * 0.90, s * 0.45), fill=(40, 200, 60))
-    triangle = [(s * 0.5, s * 0.55), (s * 0.15, s * 0.92), (s * 0.85, s * 0.92)]
-    draw.polygon(triangle, fill=(250, 220, 30))
-    return image
+def feathered_oval(side: int) -> Image.Image:
+    """An oval mask a little inside a square, its edge blurred: a face with its hair, no corners."""
+    mask = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(mask).ellipse((side * 0.06, side * 0.02, side * 0.94, side * 0.98), fill=255)
+    return mask.filter(ImageFilter.GaussianBlur(side / 20))
+
+
+def group_photo(pipe: RestorationPipeline) -> Image.Image:
+    """The generator's faces for `FACE_SEEDS`, enlarged and placed off-centre on `background`."""
+    photo = background(GROUP_SIZE)
+    draw = ImageDraw.Draw(photo)
+    for (left, top, side), shirt in zip(GROUP_PLACES, SHIRTS, strict=True):  # under the faces
+        x, y = left + side / 2, top + side * 0.92
+        draw.rectangle(
+            (x - side * 0.13, y - side * 0.2, x + side * 0.13, y + side * 0.1), fill=NECK
+        )
+        draw.rounded_rectangle(
+            (x - side * 0.55, y + side * 0.02, x + side * 0.55, y + side), side * 0.25, fill=shirt
+        )
+    for seed, (left, top, side) in zip(FACE_SEEDS, GROUP_PLACES, strict=True):
+        face = pipe.generate(1, seed=seed)[0].resize((side, side), Image.Resampling.BICUBIC)
+        photo.paste(face, (left, top), feathered_oval(side))
+    return photo
+
+
+def damaged(photo: Image.Image, task: str) -> Image.Image:
+    """`photo` as the task's corruption leaves it, applied to the whole photo at its own size."""
+    return corrupt_photo(photo, task, seed=NOISE_SEED)[0]
+
+
+def scratches(size: tuple[int, int]) -> Image.Image:
+    """The lines of `SCRATCHES` as a mask, white where the photo is scratched away."""
+    mask = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(mask)
+    for start, end, width in SCRATCHES:
+        draw.line([start, end], fill=255, width=width)
+    return mask
 
 
 def example_images(pipe: RestorationPipeline) -> dict[str, Image.Image]:
-    """All examples by file stem: generated faces first, then the drawn images."""
-    images = {f"generated-face-seed{seed}": pipe.generate(1, seed=seed)[0] for seed in FACE_SEEDS}
-    images["drawn-face"] = drawn_face()
-    images["drawn-shapes"] = drawn_shapes()
-    return images
+    """All examples by file stem (the stems of `EXAMPLES`): photos, and the strokes a person
+    would paint over the scratches (a transparent layer, as the app's editor makes)."""
+    portrait, group = astronaut(), group_photo(pipe)
+    scratched, missing = group.copy(), scratches(group.size)
+    scratched.paste((0, 0, 0), mask=missing)
+    strokes = Image.new("RGBA", group.size, (0, 0, 0, 0))
+    strokes.paste(STROKE, mask=missing)
+    return {
+        "astronaut": portrait,
+        "astronaut-gray": damaged(portrait, "colorization"),
+        "astronaut-noisy": damaged(portrait, "denoising"),
+        "group": group,
+        "group-low-resolution": damaged(group, "super-resolution"),
+        "group-posterized": damaged(group, "quantization"),
+        "group-scratched": scratched,
+        "group-scratches": strokes,
+    }
 
 
 def write_examples(pipe: RestorationPipeline, folder: str | Path) -> dict[str, Path]:

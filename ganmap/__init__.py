@@ -7,6 +7,7 @@ through the corruption operator A, matches the observation, with the discriminat
 
 from .images import ImageError
 from .models import Discriminator, Generator, WeightsError
+from .photo import NoFaceError, PhotoRestorationOutput, RestoredFace, corrupt_photo
 from .restoration import RestorationOutput, RestorationPipeline, corrupt
 from .settings import GENERIC, PAPER, Settings
 from .tasks import TASKS, Colorization, Denoising, Inpainting, Quantization, SuperResolution, Task
@@ -29,13 +30,17 @@ __all__ = [
     "Generator",
     "ImageError",
     "Inpainting",
+    "NoFaceError",
+    "PhotoRestorationOutput",
     "Quantization",
     "RestorationOutput",
     "RestorationPipeline",
+    "RestoredFace",
     "Settings",
     "SuperResolution",
     "Task",
     "WeightsError",
     "corrupt",
+    "corrupt_photo",
     "pipeline",
 ]

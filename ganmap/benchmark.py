@@ -46,7 +46,9 @@ SPEED_FACES = 64  # the batch of issue 6's speed target
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     methods = ["input", *GAN_METHODS, *BASELINES]
-    parser.add_argument("--data", required=True, help="folder of aligned CelebA faces (any size)")
+    parser.add_argument("--data", help="folder of aligned CelebA faces (any size)")
+    parser.add_argument("--photos", help="instead: a folder of whole photos (ganmap.photo_sets)")
+    parser.add_argument("--figures", help="--photos: folder for a before/after figure per task")
     parser.add_argument("--limit", type=int, help="first N faces only")
     parser.add_argument("--tasks", nargs="+", choices=BENCHMARK_TASKS, default=list(BENCHMARK_TASKS),
                         metavar="TASK", help=f"any of: {', '.join(BENCHMARK_TASKS)} (default: all)")  # fmt: skip
@@ -206,6 +208,12 @@ def figure(report: dict, path: str, zoom: int = 2) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
+    if args.photos:  # the protocol's "Whole photos"
+        from .photo_benchmark import main as photo_main
+
+        return photo_main(args)
+    if not args.data:
+        raise ValueError("give --data (aligned faces) or --photos (whole photos)")
     report, clean = evaluate(args)
     if args.figure:
         figure(report, args.figure)

@@ -1,7 +1,9 @@
 """The `ganmap` command line: corrupt, restore and benchmark faces.
 
-    ganmap corrupt face.jpg observed.png --task super-resolution
-    ganmap restore observed.png restored.png --task super-resolution
+    ganmap corrupt photo.jpg observed.png --task super-resolution
+    ganmap restore observed.png restored.png --task super-resolution     # every face of a photo
+    ganmap restore observed/ restored/ --task denoising                  # a folder of photos
+    ganmap restore face.png restored.png --task inpainting --aligned     # one aligned 64 x 64 face
     ganmap sample grid.png --count 64
     ganmap benchmark --data ../shared/data/celeba/val --limit 10
 
@@ -16,7 +18,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import TASKS, corrupt
+from . import TASKS, corrupt, corrupt_photo
+from .data import list_images
 from .images import ImageError
 from .models import WeightsError
 from .settings import PRESETS
@@ -35,25 +38,58 @@ def save_image(image: Image.Image, path: str) -> None:
 
 
 def run_corrupt(args: argparse.Namespace) -> None:
-    save_image(corrupt(args.input, args.task, seed=args.seed), args.output)
+    if args.aligned:
+        save_image(corrupt(args.input, args.task, seed=args.seed), args.output)
+        return
+    observed, mask = corrupt_photo(args.input, args.task, seed=args.seed)
+    save_image(observed, args.output)
+    if mask is not None:
+        save_image(mask, args.mask)
 
 
 def run_restore(args: argparse.Namespace) -> None:
     from . import RestorationPipeline
 
+    if args.framed and not args.aligned:
+        raise ValueError("--framed applies to --aligned crops; photos come back whole anyway")
+    source = Path(args.input)
+    if source.is_dir():
+        if args.mask:
+            raise ValueError("--mask takes one photo's mask; restore the photos one at a time")
+        photos = list_images(source)
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+        targets = [Path(args.output) / f"{photo.stem}.png" for photo in photos]
+    else:
+        photos, targets = [args.input], [args.output]
     pipe = RestorationPipeline.from_pretrained(args.model)
-    out = pipe(
-        args.input,
-        args.task,
-        mask=args.mask,
+    settings = dict(
         lam=args.lam,
         iterations=args.iterations,
         restarts=args.restarts,
         seed=args.seed,
-        preset=args.preset,
         progress=not args.quiet,
     )
-    save_image(out.framed if args.framed else out.image, args.output)
+    failed = []
+    for photo, target in zip(photos, targets, strict=True):
+        try:
+            if args.aligned:
+                out = pipe(photo, args.task, mask=args.mask, preset=args.preset, **settings)
+                image = out.framed if args.framed else out.image
+            else:
+                out = pipe.restore_photo(
+                    photo, args.task, mask=args.mask, preset=args.preset, **settings
+                )
+                image = out.image
+            save_image(image, str(target))
+        except USER_ERRORS as error:
+            if len(photos) == 1:
+                raise
+            failed.append(f"{photo}: {error}")
+    if failed:
+        raise ValueError(
+            f"{len(failed)} of {len(photos)} photos not restored (the others were written): "
+            + "; ".join(failed)
+        )
 
 
 def run_sample(args: argparse.Namespace) -> None:
@@ -76,16 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     task_help = f"one of: {', '.join(TASKS)}"
 
-    c = commands.add_parser("corrupt", help="make the paper's observation of a clean face")
-    c.add_argument("input", help="clean face image (cut to its centre square, 64 x 64)")
+    c = commands.add_parser("corrupt", help="make the paper's observation of a clean photo")
+    c.add_argument("input", help="clean photo (with --aligned: a face, cut to 64 x 64)")
     c.add_argument("output", help="where to write the observation (.png)")
     c.add_argument("--task", required=True, choices=TASKS, metavar="TASK", help=task_help)
     c.add_argument("--seed", type=int, default=0, help="seed of the noise (denoising)")
+    c.add_argument(
+        "--mask", default="mask.png", help="inpainting: where to write the hole (%(default)s)"
+    )
+    c.add_argument("--aligned", action="store_true", help="the input is an aligned face crop")
     c.set_defaults(run=run_corrupt)
 
-    r = commands.add_parser("restore", help="restore an observation with the GAN prior")
-    r.add_argument("input", help="the observation: image with a hole, gray, low-res, noisy...")
-    r.add_argument("output", help="where to write the restoration (.png)")
+    r = commands.add_parser("restore", help="restore every face of a photo with the GAN prior")
+    r.add_argument("input", help="the photo (with holes, gray, low-res, noisy...) or a folder")
+    r.add_argument("output", help="where to write the restoration (.png), or a folder")
     r.add_argument("--task", required=True, choices=TASKS, metavar="TASK", help=task_help)
     r.add_argument("--mask", help="inpainting: image, white where pixels are missing")
     r.add_argument("--lam", type=float, help="weight of the discriminator prior")
@@ -99,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="settings preset (default: %(default)s)",
     )
     r.add_argument("--model", help="model folder or Hub repo id (default: the bundled weights)")
-    r.add_argument("--framed", action="store_true", help="write the result at the input's framing")
+    r.add_argument(
+        "--aligned",
+        action="store_true",
+        help="the input is one aligned face (the paper's 64 x 64 crop), restored as it is",
+    )
+    r.add_argument("--framed", action="store_true", help="--aligned: result at the input's framing")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(run=run_restore)
 

@@ -18,11 +18,15 @@ CROP_FRACTION = 108 / 178
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png"}
 
 
+def celeba_crop_box(width: int, height: int) -> tuple[int, int, int]:
+    """(left, top, side) of the training crop in a frame of width x height pixels."""
+    side = round(width * CROP_FRACTION)
+    return (width - side) // 2, (height - side) // 2, side
+
+
 def celeba_crop(image: Image.Image, size: int = 64) -> Image.Image:
     """Centre square of side 108/178 of the width, resized to size x size (bicubic, antialiased)."""
-    width, height = image.size
-    side = round(width * CROP_FRACTION)
-    left, top = (width - side) // 2, (height - side) // 2
+    left, top, side = celeba_crop_box(*image.size)
     return image.crop((left, top, left + side, top + side)).resize(
         (size, size), Image.Resampling.BICUBIC
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from PIL import Image
@@ -28,6 +28,9 @@ from .refinement import refine_features
 from .settings import GENERIC, PAPER, Settings, check_preset
 from .solver import ProgressCallback, solve
 from .tasks import Task, get_task
+
+if TYPE_CHECKING:
+    from .photo import PhotoRestorationOutput
 
 MAX_BATCH = 4096  # images x restarts solved at once; beyond that memory runs out on small machines
 MAX_SEED = 2**63 - 1
@@ -244,6 +247,53 @@ class RestorationPipeline:
         ]
         fields = outputs[0] if single else {k: [o[k] for o in outputs] for k in outputs[0]}
         return RestorationOutput(**fields, settings=config)
+
+    def restore_photo(
+        self,
+        image: ImageLike,
+        task: str | Task = "inpainting",
+        *,
+        mask: ImageLike | None = None,
+        lam: float | None = None,
+        iterations: int | None = None,
+        restarts: int | None = None,
+        seed: int | None = None,
+        preset: str = "default",
+        callback: ProgressCallback | None = None,
+        progress: bool = True,
+        **overrides: Any,
+    ) -> PhotoRestorationOutput:
+        """Restore every face of a whole photo and put them back (`ganmap.photo`).
+
+        Args:
+            image: the whole photo, already corrupted, of any size: with its holes, gray,
+                low-resolution (the result is `factor` times larger), noisy or posterized.
+            task: as for `__call__`; its parameters are the photo's (e.g. the noise sigma), and
+                each face gets the task its size in the photo implies.
+            mask: inpainting: True / white where pixels are missing, the photo's size. None:
+                each face's hole is the centre 32 x 32 of its aligned frame, mapped into the photo.
+            lam, iterations, restarts, seed, preset, callback, progress, **overrides: as for
+                `__call__`, for every face.
+
+        Raises:
+            NoFaceError (a ValueError) when no face is found: crop the face and call `__call__`.
+        """
+        from .photo import restore_photo
+
+        return restore_photo(
+            self,
+            image,
+            task,
+            mask=mask,
+            preset=preset,
+            progress=progress,
+            lam=lam,
+            iterations=iterations,
+            restarts=restarts,
+            seed=seed,
+            callback=callback,
+            **overrides,
+        )
 
     @staticmethod
     def _mask(mask: ImageLike, inputs: list[torch.Tensor]) -> torch.Tensor:

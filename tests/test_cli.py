@@ -37,10 +37,11 @@ def face_file(tiny_pipeline, tmp_path):
 )
 def test_corrupt_then_restore(model_dir, face_file, tmp_path, task, size, mode):
     observed, restored = tmp_path / "observed.png", tmp_path / "restored.png"
-    assert main(["corrupt", str(face_file), str(observed), "--task", task]) == 0
+    assert main(["corrupt", str(face_file), str(observed), "--task", task, "--aligned"]) == 0
     with Image.open(observed) as image:
         assert (image.size, image.mode) == (size, mode)
     args = ["restore", str(observed), str(restored), "--task", task, "--model", str(model_dir)]
+    args.append("--aligned")
     assert main([*args, "--iterations", "3", "--restarts", "2", "--quiet"]) == 0
     with Image.open(restored) as image:
         assert image.size == (64, 64) and image.mode == "RGB"
@@ -52,6 +53,7 @@ def test_restore_with_a_drawn_mask(model_dir, face_file, tmp_path):
     Image.fromarray(mask).save(tmp_path / "mask.png")
     args = ["restore", str(face_file), str(tmp_path / "out.png"), "--task", "inpainting"]
     args += [
+        "--aligned",
         "--mask",
         str(tmp_path / "mask.png"),
         "--model",
@@ -61,6 +63,35 @@ def test_restore_with_a_drawn_mask(model_dir, face_file, tmp_path):
         "--quiet",
     ]
     assert main(args) == 0
+
+
+@pytest.fixture()
+def astronaut_file(tmp_path):
+    from skimage.data import astronaut
+
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut()).resize((192, 192)).save(path)
+    return path
+
+
+def test_photo_mode_restores_a_photo_and_a_folder(model_dir, astronaut_file, tmp_path):
+    quick = ["--model", str(model_dir), "--iterations", "2", "--restarts", "1", "--quiet"]
+    observed, restored = tmp_path / "observed.png", tmp_path / "restored.png"
+    assert main(["corrupt", str(astronaut_file), str(observed), "--task", "super-resolution"]) == 0
+    with Image.open(observed) as image:
+        assert image.size == (48, 48)
+    restore = ["restore", str(astronaut_file), str(restored), "--task", "colorization"]
+    assert main([*restore, *quick]) == 0
+    with Image.open(restored) as image:
+        assert image.size == (192, 192) and image.mode == "RGB"
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.open(astronaut_file).save(photos / "a.png")
+    Image.new("RGB", (120, 90), (90, 140, 200)).save(photos / "sky.png")
+    out = tmp_path / "out"
+    assert main(["restore", str(photos), str(out), "--task", "denoising", *quick]) == 2
+    assert (out / "a.png").is_file() and not (out / "sky.png").exists()
 
 
 @pytest.mark.parametrize(
@@ -78,6 +109,7 @@ def test_restore_with_a_drawn_mask(model_dir, face_file, tmp_path):
                 "0",
                 "--model",
                 "{model}",
+                "--aligned",
             ],
             "iterations",
         ),
@@ -92,6 +124,7 @@ def test_restore_with_a_drawn_mask(model_dir, face_file, tmp_path):
                 "nan",
                 "--model",
                 "{model}",
+                "--aligned",
             ],
             "lam",
         ),

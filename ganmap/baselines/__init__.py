@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from ..tasks import Task, get_task
+from .cbm3d import cbm3d
 from .lowrank import truncated_nuclear_norm
 from .references import bicubic, biharmonic, blur, gray, nl_means
 from .sparse import sparse_coding
@@ -93,5 +94,6 @@ BASELINES: dict[str, Baseline] = {
     "biharmonic": Baseline("Biharmonic", biharmonic, None, {"inpainting": None}),
     "nl-means": Baseline("NL-means", nl_means, "h", {"denoising": 0.5}),
     "gray": Baseline("Gray image", gray, None, {"colorization": None}),
+    "cbm3d": Baseline("CBM3D", cbm3d, None, {"denoising": None, "quantization": None}),
     "blur": Baseline("Gaussian blur", blur, "width", {"quantization": 0.8}),
 }

@@ -1,0 +1,185 @@
+"""The app's calls into ganmap, and what it shows of their results.
+
+Two framings of a photo:
+- `restore_faces`: every face found, aligned, restored and put back (`pipe.restore_photo`); the
+  demo mode damages the whole photo first (`ganmap.corrupt_photo`). It raises `NoFaceError`
+  when no face is found.
+- `restore_centre`: the photo's centre as one aligned face (the paper's 64 x 64 framing,
+  `pipe(...)`), the result shown at the photo's framing (`out.framed`): the fallback for a
+  photo without a detectable face, and the right thing for an aligned face crop.
+
+Both return a `RestorationResult`: the before/after pair for the comparison slider, each face as
+the model saw it and restored, the photo to download beside the result, and the candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from ganmap import NoFaceError, RestorationPipeline, corrupt, corrupt_photo
+from ganmap.tasks import get_task
+
+FACES = "faces"
+CENTRE = "centre"
+FRAMINGS = [("Find every face", FACES), ("The centre is one aligned face", CENTRE)]
+
+#: What `restore_photo` does to the photo around the faces, per task (see `ganmap.photo`).
+SURROUNDINGS = {
+    "inpainting": "keeps its pixels (holes away from the faces are filled smoothly)",
+    "colorization": "stays gray: only the faces get colour",
+    "super-resolution": "is enlarged with bicubic interpolation",
+    "denoising": "gets a light blur",
+    "quantization": "gets a light blur",
+}
+
+
+class FacesBehindHoles(NoFaceError):
+    """No face found in the photo once the demo mode had cut a hole in each face (the detector
+    mostly misses faces with the paper's 32 x 32 hole in them)."""
+
+
+@dataclass
+class RestorationResult:
+    """What the app shows of one restoration.
+
+    Attributes:
+        before, after: the photo as restored (corruption and holes included) and its
+            restoration, the same size (a low-resolution photo enlarged with square pixels).
+        observed: the photo the restoration started from, at its own size, to download.
+        faces: (image, caption) pairs: each face as the model saw it, then its restoration.
+        candidates: (image, objective) of every restart, best first; empty when not available.
+        note: what was restored, for the summary.
+    """
+
+    before: Image.Image
+    after: Image.Image
+    observed: Image.Image
+    faces: list[tuple[Image.Image, str]]
+    candidates: list[tuple[Image.Image, float]] = field(default_factory=list)
+    note: str = ""
+
+
+def takes_mask(task: str) -> bool:
+    """Whether `task` restores missing pixels, which the brush marks (its `missing` region)."""
+    return hasattr(get_task(task), "missing")
+
+
+def blanked(image: Image.Image, mask: Image.Image | None) -> Image.Image:
+    """`image` with the missing pixels (white in `mask`) black, as the solver sees them."""
+    if mask is None:
+        return image
+    pixels = np.array(image.convert("RGB"))
+    pixels[np.asarray(mask.convert("L").resize(image.size)) > 127] = 0
+    return Image.fromarray(pixels)
+
+
+def side_by_side(before: Image.Image, after: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """`before` at `after`'s size (square pixels), so that the slider's halves line up."""
+    before = before.convert("RGB")
+    if before.size != after.size:
+        before = before.resize(after.size, Image.Resampling.NEAREST)
+    return before, after
+
+
+def restore_faces(
+    pipe: RestorationPipeline,
+    image: Image.Image,
+    task: str,
+    *,
+    mask: Image.Image | None,
+    corrupt_first: bool,
+    seed: int,
+    callback: Callable[[int, int, float], None],
+    **settings,
+) -> RestorationResult:
+    """Every face of the photo restored and put back (`pipe.restore_photo`).
+
+    `mask` (inpainting): the painted missing pixels, at the photo's size. `corrupt_first`: the
+    paper's corruption of the whole photo first (with a mask: those pixels blanked; inpainting
+    without one: each face's centre hole). `settings`: lam, iterations, restarts.
+    """
+    observed, holes_cut = image, False
+    if corrupt_first and mask is None:
+        observed, mask = corrupt_photo(image, task, seed=seed)
+        holes_cut = mask is not None  # a hole in each face found on the clean photo
+    try:
+        out = pipe.restore_photo(
+            observed,
+            task,
+            mask=mask,
+            seed=seed,
+            callback=callback,
+            progress=False,  # no tqdm bar in the server's log: the browser has its own
+            **settings,
+        )
+    except NoFaceError as error:
+        if holes_cut:
+            raise FacesBehindHoles from error
+        raise
+    observed = blanked(out.observation, mask)
+    before, after = side_by_side(observed, out.image)
+    faces = []
+    for number, face in enumerate(out.faces, start=1):
+        seen = face.observation
+        faces += [
+            (seen, f"{number}: seen"),
+            (face.restoration, f"{number}: restored"),
+        ]
+    count = f"{len(out.faces)} face{'s' if len(out.faces) > 1 else ''}"
+    return RestorationResult(
+        before=before,
+        after=after,
+        observed=observed,
+        faces=faces,
+        note=f"{count} found and restored; the rest of the photo {SURROUNDINGS[task]}.",
+    )
+
+
+def restore_centre(
+    pipe: RestorationPipeline,
+    image: Image.Image,
+    task: str,
+    *,
+    mask: Image.Image | None,
+    corrupt_first: bool,
+    seed: int,
+    callback: Callable[[int, int, float], None],
+    **settings,
+) -> RestorationResult:
+    """The photo's centre square restored as one aligned face, shown at the photo's framing.
+
+    `mask` (inpainting): the painted missing pixels, at the photo's size; None with
+    `corrupt_first` cuts the paper's centre hole. `corrupt_first` otherwise applies the task's
+    corruption to the centre crop first (the paper's demo). `settings`: lam, iterations, restarts.
+    """
+    observed = corrupt(image, task, seed=seed) if corrupt_first and mask is None else image
+    out = pipe(
+        observed,
+        task=task,
+        mask=mask,
+        seed=seed,
+        callback=callback,
+        progress=False,
+        **settings,
+    )
+    observed = blanked(observed, mask)
+    before, after = side_by_side(observed, out.framed)
+    return RestorationResult(
+        before=before,
+        after=after,
+        observed=observed,
+        faces=[(out.observation, "seen"), (out.image, "restored")],
+        candidates=list(zip(out.candidates, out.losses, strict=True)),
+        note=(
+            f"The centre of the photo was restored as one aligned face "
+            f"({out.observation.width} px seen, 64 × 64 restored)."
+        ),
+    )
+
+
+#: The restoration behind each framing.
+RESTORE = {FACES: restore_faces, CENTRE: restore_centre}

@@ -1,0 +1,288 @@
+"""Whole photos in, whole photos out: every face found, restored at its real resolution, put back.
+
+    out = pipe.restore_photo(photo, task="denoising")     # any size, any number of faces
+    out.image.save("restored.png"); out.faces[0].restoration
+
+The model knows one thing: a 64 x 64 face in the training framing. For each face found
+(`ganmap.faces`) the photo is warped onto that framing (`ganmap.alignment`), and the face gets the
+observation its task really meets at its size in the photo, not the paper's 64 x 64 one:
+
+- super-resolution: a face L px across in the low-resolution photo is an observation of round(L)
+  px, restored with `SuperResolution(factor=64 / round(L))`; from 64 px on the model has nothing
+  to add and bicubic upsampling stands;
+- denoising: a face larger than 64 px is averaged down, which lowers the noise to
+  sigma * 64 / L, and is restored at that sigma;
+- quantization: near 64 px (up to 1.5x) the face is warped by nearest sampling, so its values
+  stay on the quantization levels; larger faces are averaged down and denoised at the
+  quantization error's averaged sigma, (1 / (levels - 1)) / sqrt(12) * 64 / L;
+- colorization: the gray photo is warped as one channel;
+- inpainting: the photo and its mask are warped together; without a mask, each face's hole is
+  the task's aligned mask (the centre 32 x 32) mapped into the photo.
+
+The photo around the faces is restored by a classical step that needs no face (`background`),
+and each face is put back as a change to it: result = background + warp_back(restoration -
+warp(background)) under a mask that fades out beyond the face's frame. So a face larger than
+64 px keeps the background's detail finer than the model's 64 px: the observed pixels around an
+inpainted hole, the bicubic upsampling, a light blur of the noisy or posterized photo. Finally the
+result is made to agree with what the photo pins down exactly: the observed pixels (inpainting)
+and the gray photo's luma at full resolution (colorization).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+
+from .alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
+from .baselines.cbm3d import noise_sigma
+from .faces import MIN_FACE, detect_around_holes, detect_faces, fill_missing, reading_order
+from .images import ImageLike, to_pil, to_tensor
+from .models import IMAGE_SIZE
+from .settings import Settings
+from .tasks import (
+    MAX_SR_FACTOR,
+    Colorization,
+    Denoising,
+    Inpainting,
+    Quantization,
+    SuperResolution,
+    Task,
+    get_task,
+    luma,
+)
+
+if TYPE_CHECKING:
+    from .restoration import RestorationPipeline
+
+NEAREST_UP_TO = 1.5  # quantization: faces up to this many times 64 px keep their levels
+BLUR = {"denoising": 1.0, "quantization": 0.8}  # px: the background's classical restoration
+
+
+class NoFaceError(ValueError):
+    """No face was found in a photo."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"no face found in the photo (faces under about {MIN_FACE} px across, seen from the "
+            "side or mostly covered can be missed): crop the face to a square around it and call "
+            "pipe(image, task), which restores an aligned face crop as it is"
+        )
+
+
+@dataclass
+class RestoredFace:
+    """One face of a restored photo.
+
+    Attributes:
+        box: x0, y0, x1, y1 of the detector's box in the output photo's pixels.
+        landmarks: (5, 2) x, y of dlib's 5 landmarks in the output photo's pixels.
+        observation: the face's aligned observation, what the solver saw (for super-resolution,
+            round(L) px for a face L px across in the low-resolution photo).
+        restoration: its 64 x 64 restoration in the training framing.
+    """
+
+    box: tuple[float, float, float, float]
+    landmarks: np.ndarray
+    observation: Image.Image
+    restoration: Image.Image
+
+
+@dataclass
+class PhotoRestorationOutput:
+    """What `RestorationPipeline.restore_photo` returns.
+
+    Attributes:
+        image: the whole photo restored (super-resolution: the observation's size times the
+            factor).
+        observation: the photo as it was read, RGB.
+        faces: one entry per face found, top to bottom, then left to right.
+        settings: the solver settings of the faces' restorations (the task's defaults with the
+            call's overrides).
+    """
+
+    image: Image.Image
+    observation: Image.Image
+    faces: list[RestoredFace]
+    settings: Settings
+
+
+def read_photo(image: ImageLike, task: Task) -> torch.Tensor:
+    """The photo as the task observes it: one channel (luma) for colorization, three otherwise."""
+    photo = to_tensor(image)
+    if isinstance(task, Colorization):
+        return luma(photo[None])[0] if photo.shape[0] == 3 else photo
+    return photo.expand(3, -1, -1)
+
+
+def read_mask(mask: ImageLike | None, photo: torch.Tensor, task: Task) -> torch.Tensor | None:
+    """(H, W) bool, True where the photo's pixels are missing; None without a mask."""
+    if mask is None:
+        return None
+    if not isinstance(task, Inpainting):
+        raise ValueError(f"a mask is only used for inpainting, not {task.name}")
+    missing = to_tensor(mask)
+    if missing.shape[1:] != photo.shape[1:]:
+        raise ValueError(
+            f"the mask is {missing.shape[2]} x {missing.shape[1]} but the photo is "
+            f"{photo.shape[2]} x {photo.shape[1]}: give a mask of the photo's size"
+        )
+    return missing.mean(0) > 0.5
+
+
+def default_holes(faces: list, task: Inpainting, height: int, width: int) -> torch.Tensor:
+    """Each face's aligned hole (the task's mask, the centre 32 x 32 by default) in the photo."""
+    missing = torch.zeros(height, width, dtype=torch.bool)
+    for face in faces:
+        frame = FaceFrame.from_landmarks(face.landmarks)
+        missing |= frame_mask(frame, task.missing, height, width)
+    return missing
+
+
+def output_scale(task: Task) -> float:
+    """Output pixels per photo pixel: the factor for super-resolution, 1 otherwise."""
+    return float(task.factor) if isinstance(task, SuperResolution) else 1.0
+
+
+def background(photo: torch.Tensor, missing: torch.Tensor | None, task: Task) -> torch.Tensor:
+    """The whole photo restored without a face model, (3, H, W) at the output's size: holes
+    filled smoothly, the gray photo, bicubic upsampling, or a light Gaussian blur."""
+    if isinstance(task, Inpainting):
+        return photo if missing is None else fill_missing(photo, missing)
+    if isinstance(task, SuperResolution):
+        _, height, width = photo.shape
+        size = (round(height * task.factor), round(width * task.factor))
+        return F.interpolate(photo[None], size=size, mode="bicubic")[0].clamp(0, 1)
+    if task.name in BLUR:
+        blurred = gaussian_filter(photo.numpy(), sigma=(0, BLUR[task.name], BLUR[task.name]))
+        return torch.from_numpy(blurred).clamp(0, 1)
+    return photo.expand(3, -1, -1)
+
+
+def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.Tensor | None):
+    """(observation, task) for one face at its real size in the photo; the task None where the
+    model has nothing to add (super-resolution of a face 64 px or more across)."""
+    size = IMAGE_SIZE * frame.scale  # the frame's width in photo pixels
+    shrink = max(size / IMAGE_SIZE, 1.0)  # how many photo pixels an aligned pixel averages
+    if isinstance(task, SuperResolution):
+        if size >= IMAGE_SIZE:
+            return warp_to_frame(photo, frame), None
+        side = max(round(size), math.ceil(IMAGE_SIZE / MAX_SR_FACTOR))
+        kernel = "bicubic" if task.kernel == "bicubic" else "area"  # box at a fractional factor
+        return warp_to_frame(photo, frame, side), replace(
+            task, factor=IMAGE_SIZE / side, kernel=kernel
+        )
+    if isinstance(task, Quantization) and size > NEAREST_UP_TO * IMAGE_SIZE:
+        return warp_to_frame(photo, frame), Denoising(sigma=noise_sigma(task) / shrink)
+    if isinstance(task, Quantization):
+        return warp_to_frame(photo, frame, mode="nearest"), task
+    if isinstance(task, Denoising):
+        return warp_to_frame(photo, frame), replace(task, sigma=task.sigma / shrink)
+    if isinstance(task, Inpainting):
+        filled = photo if missing is None else fill_missing(photo, missing)
+        hole = warp_to_frame(missing[None].float(), frame)[0] > 0.01
+        return warp_to_frame(filled, frame), (Inpainting(missing=hole) if hole.any() else None)
+    return warp_to_frame(photo, frame), task
+
+
+def with_luma(image: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
+    """`image`'s colour (3, H, W) on the luma `gray` (1, H, W): its chroma added to `gray`,
+    scaled down where it would leave [0, 1], so that the luma stays exactly `gray`."""
+    chroma = image - luma(image[None])[0]
+    room = torch.where(chroma > 0, (1 - gray) / chroma, -gray / chroma.clamp(max=-1e-8))
+    return gray + chroma * room.amin(0, keepdim=True).clamp(0, 1)
+
+
+def restore_photo(
+    pipe: RestorationPipeline,
+    image: ImageLike,
+    task: str | Task = "inpainting",
+    *,
+    mask: ImageLike | None = None,
+    preset: str = "default",
+    progress: bool = True,
+    **call: Any,
+) -> PhotoRestorationOutput:
+    """See `RestorationPipeline.restore_photo`; `call` holds the settings passed on to pipe()."""
+    task = get_task(task)
+    photo = read_photo(image, task)
+    missing = read_mask(mask, photo, task)
+    _, height, width = photo.shape
+    scale = output_scale(task)
+    result = background(photo, missing, task)
+    faces = detect_faces(result)  # the classical restoration shows faces best to a detector
+    if missing is not None:
+        faces = reading_order(faces + detect_around_holes(result, missing, faces))
+    if not faces:
+        raise NoFaceError()
+    if isinstance(task, Inpainting) and missing is None:
+        missing = default_holes(faces, task, height, width)
+        result = background(photo, missing, task)
+
+    settings = pipe.defaults(task, preset)
+    restored = []
+    for face in faces:
+        placed = FaceFrame.from_landmarks(face.landmarks)  # in the output photo
+        frame = placed.resized(1 / scale)  # in the observed photo
+        observation, per_face = face_task(photo, frame, task, missing)
+        if per_face is None:  # nothing for the model to add: the face stays as the rest
+            restoration = warp_to_frame(result, placed)
+        else:
+            out = pipe(observation, per_face, preset=preset, progress=progress, **call)
+            restoration, settings = to_tensor(out.image), out.settings
+        result = add_from_frame(result, restoration - warp_to_frame(result, placed), placed)
+        restored.append(
+            RestoredFace(
+                box=face.box,
+                landmarks=face.landmarks,
+                observation=to_pil(observation),
+                restoration=to_pil(restoration),
+            )
+        )
+
+    if isinstance(task, Inpainting):  # observed pixels stay exactly as observed
+        result = torch.where(missing, result, photo)
+    if isinstance(task, Colorization):  # the photo's own luma, at full resolution
+        result = with_luma(result, photo)
+    return PhotoRestorationOutput(
+        image=to_pil(result.clamp(0, 1)),
+        observation=to_pil(photo.expand(3, -1, -1)),
+        faces=restored,
+        settings=settings,
+    )
+
+
+def corrupt_photo(
+    image: ImageLike, task: str | Task = "inpainting", *, seed: int = 0
+) -> tuple[Image.Image, Image.Image | None]:
+    """The paper's corruption of a whole clean photo, at the photo's own resolution.
+
+    Super-resolution shrinks the photo by the factor; inpainting blanks each face's aligned hole
+    (the centre 32 x 32 of its 64 x 64 frame) mapped into the photo, and raises NoFaceError
+    without a face. Returns (observed photo, mask): the mask (white where missing, the photo's
+    size) for inpainting, None otherwise; pass it on as `restore_photo(observed, task,
+    mask=mask)`. Seeded where the corruption is random (denoising).
+    """
+    from .restoration import check_seed
+
+    task = get_task(task)
+    clean = to_tensor(image).expand(3, -1, -1)
+    _, height, width = clean.shape
+    if isinstance(task, Inpainting):
+        faces = detect_faces(clean)
+        if not faces:
+            raise NoFaceError()
+        missing = default_holes(faces, task, height, width)
+        return to_pil(clean * ~missing), to_pil(missing[None].float())
+    if isinstance(task, SuperResolution):
+        size = (round(width / task.factor), round(height / task.factor))
+        kernel = Image.Resampling.BICUBIC if task.kernel == "bicubic" else Image.Resampling.BOX
+        return to_pil(clean).resize(size, kernel), None
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    return to_pil(task.corrupt(clean[None], generator)[0]), None

@@ -1,0 +1,229 @@
+"""Whole photos: detection, the alignment template, the warps, paste-back and `restore_photo`,
+on photos built here from validation frames (scaled, turned, placed) and scikit-image's astronaut.
+The tiny random pipeline restores, so these check geometry and bookkeeping, not quality."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganmap import NoFaceError, PhotoRestorationOutput, corrupt_photo
+from ganmap.alignment import FaceFrame, add_from_frame, face_template, similarity, warp_to_frame
+from ganmap.data import list_images
+from ganmap.faces import detect_faces, fill_missing
+from ganmap.images import to_tensor
+from ganmap.photo import face_task
+from ganmap.photo_sets import Placement, astronaut_photo, canvas, compose
+from ganmap.tasks import Denoising, Quantization, SuperResolution, luma
+
+ROOT = Path(__file__).resolve().parents[1]
+VAL = next(
+    (
+        path
+        for path in [
+            Path(os.environ.get("GANMAP_VAL_DATA", ROOT / "../shared/data/celeba/val")),
+            ROOT / "../../shared/data/celeba/val",
+        ]
+        if path.is_dir()
+    ),
+    None,
+)
+needs_val = pytest.mark.skipif(VAL is None, reason="no validation frames (set GANMAP_VAL_DATA)")
+
+
+def frame_at(scale: float, angle: float, offset: tuple[float, float]) -> FaceFrame:
+    turn = math.radians(angle)
+    linear = scale * np.array([[math.cos(turn), -math.sin(turn)], [math.sin(turn), math.cos(turn)]])
+    return FaceFrame(np.hstack([linear, np.array(offset)[:, None]]))
+
+
+def smooth_photo(height: int, width: int) -> torch.Tensor:
+    return canvas(height, width, torch.Generator().manual_seed(0))
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[torch.Tensor]:
+    return [to_tensor(path) for path in list_images(VAL)[:3]] if VAL else []
+
+
+@pytest.fixture(scope="module")
+def two_faces(frames):
+    """A 400 x 240 photo with two faces (frames 56 and 120 px across, turned 8 and -6 degrees)."""
+    background = smooth_photo(240, 400)
+    return compose(
+        background, frames[:2], [Placement(56, 8, (80, 110)), Placement(120, -6, (260, 120))]
+    )
+
+
+def test_similarity_recovers_a_known_transform():
+    template = face_template()
+    frame = frame_at(2.5, 17, (40, -3))
+    matrix = similarity(template, frame.to_photo(template))
+    np.testing.assert_allclose(matrix, frame.matrix, atol=1e-9)
+
+
+def test_template_is_a_face_in_the_training_crop():
+    (outer_l, _), (inner_l, _), (outer_r, _), (inner_r, _), (nose_x, nose_y) = face_template()
+    eyes = sorted([outer_l, inner_l, outer_r, inner_r])
+    assert eyes[0] > 10 and eyes[-1] < 54, "eyes inside the crop, left and right of centre"
+    assert abs(nose_x - 31.5) < 3 and 45 < nose_y < 60, "the nose below the eyes, centred"
+
+
+def test_warp_then_paste_back_recovers_the_photo():
+    photo = smooth_photo(300, 300)
+    for frame in (frame_at(3.0, 20, (60, 40)), frame_at(0.5, -10, (120, 150))):
+        aligned = warp_to_frame(photo, frame)
+        back = add_from_frame(torch.zeros_like(photo), aligned, frame)
+        ys, xs = np.mgrid[:300, :300]
+        aligned_points = frame.to_aligned(np.stack([xs, ys], -1).astype(float))
+        inner = torch.from_numpy(((aligned_points > 2) & (aligned_points < 61)).all(-1))
+        error = (back - photo)[:, inner].abs().max()
+        assert error < 0.03, f"round trip at scale {frame.scale} differs by {error:.3f}"
+
+
+def test_paste_back_changes_nothing_beyond_the_feather():
+    photo = smooth_photo(200, 200)
+    frame = frame_at(1.0, 0, (60, 60))  # the frame covers x, y in [59.5, 123.5]
+    pasted = add_from_frame(photo, torch.ones(3, 64, 64), frame)
+    assert torch.equal(pasted[:, :, 131:], photo[:, :, 131:])
+    assert torch.equal(pasted[:, 131:, :], photo[:, 131:, :])
+    assert (pasted[:, 70:110, 70:110] - photo[:, 70:110, 70:110] - 1).abs().max() < 1e-5
+
+
+def test_faces_partly_outside_the_photo_are_mirrored_and_pasted_in_part():
+    photo = smooth_photo(100, 100)
+    frame = frame_at(1.0, 0, (60, -20))  # half of the frame lies above the photo
+    aligned = warp_to_frame(photo, frame)
+    assert aligned.shape == (3, 64, 64) and torch.isfinite(aligned).all()
+    pasted = add_from_frame(photo, torch.full((3, 64, 64), 0.5), frame)
+    assert pasted.shape == photo.shape
+    assert torch.equal(pasted[:, 60:, :], photo[:, 60:, :])
+
+
+def test_fill_missing_keeps_known_pixels_and_stays_in_range():
+    photo = smooth_photo(64, 80)
+    missing = torch.zeros(64, 80, dtype=torch.bool)
+    missing[20:40, 10:50] = True
+    filled = fill_missing(photo, missing)
+    assert torch.equal(filled[:, ~missing], photo[:, ~missing])
+    assert filled.min() >= photo.min() - 1e-6 and filled.max() <= photo.max() + 1e-6
+
+
+@needs_val
+def test_landmarks_of_placed_frames_land_on_the_template(two_faces):
+    photo, truths = two_faces
+    faces = detect_faces(photo)
+    assert len(faces) == 2, f"expected the two faces, found {len(faces)}"
+    for face, truth in zip(faces, truths, strict=True):  # reading order: left face first
+        aligned = truth.to_aligned(face.landmarks)
+        error = np.linalg.norm(aligned - face_template(), axis=1).mean()
+        assert error < 4, f"landmarks {error:.1f} aligned px from the template"
+
+
+def test_astronaut_has_one_face_where_it_should():
+    photo, frames = astronaut_photo(512)
+    assert len(frames) == 1
+    centre = frames[0].to_photo(np.array([[31.5, 31.5]]))[0]
+    assert 180 < centre[0] < 280 and 80 < centre[1] < 180, f"face centre at {centre}"
+
+
+def test_no_face_raises_with_advice(tiny_pipeline):
+    photo = smooth_photo(120, 160)
+    with pytest.raises(NoFaceError, match=r"pipe\(image, task\)"):
+        tiny_pipeline.restore_photo(photo, "denoising", progress=False)
+    with pytest.raises(ValueError):  # a ValueError subclass
+        corrupt_photo(photo, "inpainting")
+
+
+@needs_val
+def test_inpainting_keeps_every_observed_pixel(tiny_pipeline, two_faces):
+    photo, _ = two_faces
+    observed, mask = corrupt_photo(photo, "inpainting")
+    out = tiny_pipeline.restore_photo(observed, "inpainting", mask=mask, progress=False)
+    assert isinstance(out, PhotoRestorationOutput) and len(out.faces) >= 1
+    kept = np.asarray(mask) < 128
+    assert np.array_equal(np.asarray(out.image)[kept], np.asarray(observed)[kept])
+    assert not np.array_equal(np.asarray(out.image)[~kept], np.asarray(observed)[~kept])
+    for face in out.faces:
+        assert face.restoration.size == (64, 64) and face.landmarks.shape == (5, 2)
+
+
+@needs_val
+def test_colorization_keeps_the_photos_luma(tiny_pipeline, two_faces):
+    photo, _ = two_faces
+    gray, _ = corrupt_photo(photo, "colorization")
+    out = tiny_pipeline.restore_photo(gray, "colorization", progress=False)
+    assert out.image.mode == "RGB" and out.image.size == gray.size
+    restored_luma = luma(to_tensor(out.image)[None])[0]
+    assert (restored_luma - to_tensor(gray)).abs().max() < 0.02
+    assert to_tensor(out.image).std(0).max() > 0.02, "some colour was added"
+
+
+@needs_val
+def test_super_resolution_output_is_four_times_the_observation(tiny_pipeline, frames):
+    places = [Placement(260, 0, (160, 160)), Placement(140, 5, (420, 160))]
+    photo, _ = compose(smooth_photo(320, 560), frames[:2], places)
+    small, mask = corrupt_photo(photo, "super-resolution")
+    assert small.size == (140, 80) and mask is None
+    out = tiny_pipeline.restore_photo(small, "super-resolution", progress=False)
+    assert out.image.size == (560, 320) and len(out.faces) == 2
+    large, medium = (face.box[2] - face.box[0] for face in out.faces)
+    assert 200 < large < 300 and 100 < medium < 170, "boxes are in the output photo's pixels"
+    # the large face is 65 px in the small photo: bicubic stands; the other is 35, restored
+    side = out.faces[1].observation.size[0]
+    assert out.faces[0].observation.size == (64, 64) and 28 < side < 40
+
+
+@needs_val
+def test_denoising_changes_only_near_the_faces_beyond_the_blur(tiny_pipeline, two_faces):
+    photo, _ = two_faces
+    noisy, _ = corrupt_photo(photo, "denoising", seed=1)
+    again, _ = corrupt_photo(photo, "denoising", seed=1)
+    assert np.array_equal(np.asarray(noisy), np.asarray(again)), "seeded"
+    out = tiny_pipeline.restore_photo(noisy, "denoising", progress=False)
+    assert len(out.faces) == 2 and out.image.size == noisy.size
+
+
+@needs_val
+def test_bad_masks_are_refused_before_any_work(tiny_pipeline, two_faces):
+    photo, _ = two_faces
+    with pytest.raises(ValueError, match="photo's size"):
+        tiny_pipeline.restore_photo(photo, "inpainting", mask=np.ones((10, 10), bool))
+    with pytest.raises(ValueError, match="only used for inpainting"):
+        tiny_pipeline.restore_photo(photo, "denoising", mask=np.ones((240, 400), bool))
+
+
+@pytest.mark.parametrize(
+    "task, scale, expected",
+    [
+        (Denoising(sigma=0.1), 0.5, Denoising(sigma=0.1)),  # a small face keeps the photo's noise
+        (Denoising(sigma=0.1), 2.0, Denoising(sigma=0.05)),  # averaging 2 x 2 halves it
+        (Quantization(levels=5), 1.2, Quantization(levels=5)),  # near 64 px: still quantized
+        (Quantization(levels=5), 3.0, Denoising(sigma=0.25 / math.sqrt(12) / 3)),
+        (SuperResolution(factor=4), 0.5, SuperResolution(factor=2, kernel="area")),
+        (SuperResolution(factor=4, kernel="bicubic"), 0.25, SuperResolution(4, "bicubic")),
+        (SuperResolution(factor=4), 0.05, SuperResolution(factor=16, kernel="area")),  # the limit
+    ],
+)
+def test_each_face_gets_the_task_of_its_real_size(task, scale, expected):
+    photo = smooth_photo(256, 256)  # (for super-resolution, the low-resolution photo)
+    if not isinstance(task, SuperResolution):
+        photo = task.corrupt(photo[None])[0]
+    observation, per_face = face_task(photo, frame_at(scale, 10, (100, 90)), task, None)
+    assert type(per_face) is type(expected), f"{per_face} is not a {type(expected).__name__}"
+    assert vars(per_face) == pytest.approx(vars(expected)), f"{per_face} != {expected}"
+    assert observation.shape[-1] == expected.observation_side
+    if isinstance(per_face, Quantization):  # nearest sampling: values stay on the levels
+        levels = observation * (task.levels - 1)
+        assert torch.allclose(levels, levels.round(), atol=1e-5)
+
+
+def test_super_resolution_of_a_face_of_64_px_or_more_adds_nothing():
+    photo = smooth_photo(200, 200)
+    _, per_face = face_task(photo, frame_at(1.1, 0, (20, 20)), SuperResolution(factor=4), None)
+    assert per_face is None
