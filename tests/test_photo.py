@@ -205,9 +205,9 @@ def test_bad_masks_are_refused_before_any_work(tiny_pipeline, two_faces):
         (Denoising(sigma=0.1), 2.0, Denoising(sigma=0.05)),  # averaging 2 x 2 halves it
         (Quantization(levels=5), 1.2, Quantization(levels=5)),  # near 64 px: still quantized
         (Quantization(levels=5), 3.0, Denoising(sigma=0.25 / math.sqrt(12) / 3)),
-        (SuperResolution(factor=4), 0.5, SuperResolution(factor=2, kernel="area")),
+        (SuperResolution(factor=4, kernel="box"), 0.5, SuperResolution(factor=2, kernel="area")),
         (SuperResolution(factor=4, kernel="bicubic"), 0.25, SuperResolution(4, "bicubic")),
-        (SuperResolution(factor=4), 0.05, SuperResolution(factor=16, kernel="area")),  # the limit
+        (SuperResolution(4, "box"), 0.05, SuperResolution(factor=16, kernel="area")),  # the limit
     ],
 )
 def test_each_face_gets_the_task_of_its_real_size(task, scale, expected):
