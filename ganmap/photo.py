@@ -166,8 +166,10 @@ def background(photo: torch.Tensor, missing: torch.Tensor | None, task: Task) ->
 
 
 def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.Tensor | None):
-    """(observation, task) for one face at its real size in the photo; the task None where the
-    model has nothing to add (super-resolution of a face 64 px or more across)."""
+    """(observation, task) for one face at its real size in the photo (for inpainting, with its
+    holes `missing` filled, so that they leak nothing into the pixels around them); the task None
+    where the model has nothing to add: super-resolution of a face 64 px or more across, or
+    inpainting of a face without a missing pixel."""
     size = IMAGE_SIZE * frame.scale  # the frame's width in photo pixels
     shrink = max(size / IMAGE_SIZE, 1.0)  # how many photo pixels an aligned pixel averages
     if isinstance(task, SuperResolution):
@@ -185,9 +187,8 @@ def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.
     if isinstance(task, Denoising):
         return warp_to_frame(photo, frame), replace(task, sigma=task.sigma / shrink)
     if isinstance(task, Inpainting):
-        filled = photo if missing is None else fill_missing(photo, missing)
         hole = warp_to_frame(missing[None].float(), frame)[0] > 0.01
-        return warp_to_frame(filled, frame), (Inpainting(missing=hole) if hole.any() else None)
+        return warp_to_frame(photo, frame), (Inpainting(missing=hole) if hole.any() else None)
     return warp_to_frame(photo, frame), task
 
 
@@ -226,11 +227,12 @@ def restore_photo(
         result = background(photo, missing, task)
 
     settings = pipe.defaults(task, preset)
+    observed = result if isinstance(task, Inpainting) else photo  # holes filled
     restored = []
     for face in faces:
         placed = FaceFrame.from_landmarks(face.landmarks)  # in the output photo
         frame = placed.resized(1 / scale)  # in the observed photo
-        observation, per_face = face_task(photo, frame, task, missing)
+        observation, per_face = face_task(observed, frame, task, missing)
         if per_face is None:  # nothing for the model to add: the face stays as the rest
             restoration = warp_to_frame(result, placed)
         else:

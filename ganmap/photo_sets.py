@@ -105,11 +105,6 @@ def compose(
     return photo.clamp(0, 1), truths
 
 
-def face_width(frame: FaceFrame) -> float:
-    """A face's width in the photo: its aligned frame's, 64 * scale px."""
-    return IMAGE_SIZE * frame.scale
-
-
 def canvas(height: int, width: int, generator: torch.Generator) -> torch.Tensor:
     """A smooth random background in muted colours."""
     coarse = 0.25 + 0.5 * torch.rand(3, 4, 4, generator=generator)
