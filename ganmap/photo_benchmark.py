@@ -31,6 +31,7 @@ from .images import to_pil, to_tensor
 from .metrics import psnr, ssim
 from .photo import NoFaceError, background, corrupt_photo, read_photo
 from .photo_sets import FACES_FILE, SIZE_BUCKETS, Placement, canvas, compose
+from .protocol import BENCHMARK_TASKS
 from .restoration import RestorationPipeline
 from .tasks import TASKS, Inpainting, Task
 
@@ -109,7 +110,7 @@ def evaluate(pipe: RestorationPipeline, photos, tasks: list[str]) -> list[dict]:
     records = []
     for index, (name, clean, frames) in enumerate(photos):
         for task_name in tasks:
-            task = TASKS[task_name]
+            task = BENCHMARK_TASKS[task_name]
             observed, missing = corrupt(clean, frames, task, seed=index)
             start = time.perf_counter()
             try:
@@ -210,7 +211,7 @@ def figures(pipe: RestorationPipeline, folder: str | Path, tasks: list[str]) -> 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     clean = figure_photo(pipe)
-    for task_name in tasks:
+    for task_name in (name for name in tasks if name in TASKS):  # the kinds of input look alike
         observed, mask = corrupt_photo(clean, task_name)
         restored = pipe.restore_photo(observed, task_name, mask=mask, progress=False).image
         size = restored.size
