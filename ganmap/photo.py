@@ -26,43 +26,31 @@ warp(background)) under a mask that fades out beyond the face's frame. So a face
 inpainted hole, the bicubic upsampling, a light blur of the noisy or posterized photo. Finally the
 result is made to agree with what the photo pins down exactly: the observed pixels (inpainting)
 and the gray photo's luma at full resolution (colorization).
+
+Each of these is the task's own (`Task.at_size`, `restore_classically`, `consistent_photo`,
+`corrupt_photo`, `photo_scale`, `sampling`, `takes_mask` in `ganmap.tasks`), so a task of one's
+own restores whole photos too, with the defaults: the photo itself as the background, the task
+unchanged at every face size.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
-from scipy.ndimage import gaussian_filter
 
 from .alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
-from .baselines.cbm3d import noise_sigma
 from .faces import MIN_FACE, detect_around_holes, detect_faces, fill_missing, reading_order
 from .images import ImageLike, to_pil, to_tensor
 from .models import IMAGE_SIZE
 from .settings import Settings
-from .tasks import (
-    MAX_SR_FACTOR,
-    Colorization,
-    Denoising,
-    Inpainting,
-    Quantization,
-    SuperResolution,
-    Task,
-    get_task,
-    luma,
-)
+from .tasks import Task, get_task, luma
 
 if TYPE_CHECKING:
     from .restoration import RestorationPipeline
-
-NEAREST_UP_TO = 1.5  # quantization: faces up to this many times 64 px keep their levels
-BLUR = {"denoising": 1.0, "quantization": 0.8}  # px: the background's classical restoration
 
 
 class NoFaceError(ValueError):
@@ -116,7 +104,7 @@ class PhotoRestorationOutput:
 def read_photo(image: ImageLike, task: Task) -> torch.Tensor:
     """The photo as the task observes it: one channel (luma) for colorization, three otherwise."""
     photo = to_tensor(image)
-    if isinstance(task, Colorization):
+    if task.observation_channels == 1:
         return luma(photo[None])[0] if photo.shape[0] == 3 else photo
     return photo.expand(3, -1, -1)
 
@@ -125,7 +113,7 @@ def read_mask(mask: ImageLike | None, photo: torch.Tensor, task: Task) -> torch.
     """(H, W) bool, True where the photo's pixels are missing; None without a mask."""
     if mask is None:
         return None
-    if not isinstance(task, Inpainting):
+    if not task.takes_mask:
         raise ValueError(f"a mask is only used for inpainting, not {task.name}")
     missing = to_tensor(mask)
     if missing.shape[1:] != photo.shape[1:]:
@@ -136,7 +124,7 @@ def read_mask(mask: ImageLike | None, photo: torch.Tensor, task: Task) -> torch.
     return missing.mean(0) > 0.5
 
 
-def default_holes(faces: list, task: Inpainting, height: int, width: int) -> torch.Tensor:
+def default_holes(faces: list, task: Task, height: int, width: int) -> torch.Tensor:
     """Each face's aligned hole (the task's mask, the centre 32 x 32 by default) in the photo."""
     missing = torch.zeros(height, width, dtype=torch.bool)
     for face in faces:
@@ -145,24 +133,13 @@ def default_holes(faces: list, task: Inpainting, height: int, width: int) -> tor
     return missing
 
 
-def output_scale(task: Task) -> float:
-    """Output pixels per photo pixel: the factor for super-resolution, 1 otherwise."""
-    return float(task.factor) if isinstance(task, SuperResolution) else 1.0
-
-
 def background(photo: torch.Tensor, missing: torch.Tensor | None, task: Task) -> torch.Tensor:
     """The whole photo restored without a face model, (3, H, W) at the output's size: holes
-    filled smoothly, the gray photo, bicubic upsampling, or a light Gaussian blur."""
-    if isinstance(task, Inpainting):
-        return photo if missing is None else fill_missing(photo, missing)
-    if isinstance(task, SuperResolution):
-        _, height, width = photo.shape
-        size = (round(height * task.factor), round(width * task.factor))
-        return F.interpolate(photo[None], size=size, mode="bicubic")[0].clamp(0, 1)
-    if task.name in BLUR:
-        blurred = gaussian_filter(photo.numpy(), sigma=(0, BLUR[task.name], BLUR[task.name]))
-        return torch.from_numpy(blurred).clamp(0, 1)
-    return photo.expand(3, -1, -1)
+    filled smoothly, then the task's classical restoration (the gray photo, bicubic upsampling,
+    a light Gaussian blur)."""
+    if missing is not None:
+        photo = fill_missing(photo, missing)
+    return task.restore_classically(photo)
 
 
 def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.Tensor | None):
@@ -170,34 +147,14 @@ def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.
     holes `missing` filled, so that they leak nothing into the pixels around them); the task None
     where the model has nothing to add: super-resolution of a face 64 px or more across, or
     inpainting of a face without a missing pixel."""
-    size = IMAGE_SIZE * frame.scale  # the frame's width in photo pixels
-    shrink = max(size / IMAGE_SIZE, 1.0)  # how many photo pixels an aligned pixel averages
-    if isinstance(task, SuperResolution):
-        if size >= IMAGE_SIZE:
-            return warp_to_frame(photo, frame), None
-        side = max(round(size), math.ceil(IMAGE_SIZE / MAX_SR_FACTOR))
-        kernel = "bicubic" if task.kernel == "bicubic" else "area"  # box at a fractional factor
-        return warp_to_frame(photo, frame, side), replace(
-            task, factor=IMAGE_SIZE / side, kernel=kernel
-        )
-    if isinstance(task, Quantization) and size > NEAREST_UP_TO * IMAGE_SIZE:
-        return warp_to_frame(photo, frame), Denoising(sigma=noise_sigma(task) / shrink)
-    if isinstance(task, Quantization):
-        return warp_to_frame(photo, frame, mode="nearest"), task
-    if isinstance(task, Denoising):
-        return warp_to_frame(photo, frame), replace(task, sigma=task.sigma / shrink)
-    if isinstance(task, Inpainting):
+    per_face = task.at_size(IMAGE_SIZE * frame.scale)  # the frame's width in photo pixels
+    if per_face is not None and missing is not None:  # the face's own hole
         hole = warp_to_frame(missing[None].float(), frame)[0] > 0.01
-        return warp_to_frame(photo, frame), (Inpainting(missing=hole) if hole.any() else None)
-    return warp_to_frame(photo, frame), task
-
-
-def with_luma(image: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
-    """`image`'s colour (3, H, W) on the luma `gray` (1, H, W): its chroma added to `gray`,
-    scaled down where it would leave [0, 1], so that the luma stays exactly `gray`."""
-    chroma = image - luma(image[None])[0]
-    room = torch.where(chroma > 0, (1 - gray) / chroma, -gray / chroma.clamp(max=-1e-8))
-    return gray + chroma * room.amin(0, keepdim=True).clamp(0, 1)
+        per_face = per_face.with_mask(hole) if hole.any() else None
+    if per_face is None:
+        return warp_to_frame(photo, frame), None
+    side = per_face.observation_side
+    return warp_to_frame(photo, frame, side, mode=per_face.sampling), per_face
 
 
 def restore_photo(
@@ -215,19 +172,19 @@ def restore_photo(
     photo = read_photo(image, task)
     missing = read_mask(mask, photo, task)
     _, height, width = photo.shape
-    scale = output_scale(task)
+    scale = task.photo_scale
     result = background(photo, missing, task)
     faces = detect_faces(result)  # the classical restoration shows faces best to a detector
     if missing is not None:
         faces = reading_order(faces + detect_around_holes(result, missing, faces))
     if not faces:
         raise NoFaceError()
-    if isinstance(task, Inpainting) and missing is None:
+    if task.takes_mask and missing is None:
         missing = default_holes(faces, task, height, width)
         result = background(photo, missing, task)
 
     settings = pipe.defaults(task, preset)
-    observed = result if isinstance(task, Inpainting) else photo  # holes filled
+    observed = photo if missing is None else result  # holes filled
     restored = []
     for face in faces:
         placed = FaceFrame.from_landmarks(face.landmarks)  # in the output photo
@@ -248,10 +205,7 @@ def restore_photo(
             )
         )
 
-    if isinstance(task, Inpainting):  # observed pixels stay exactly as observed
-        result = torch.where(missing, result, photo)
-    if isinstance(task, Colorization):  # the photo's own luma, at full resolution
-        result = with_luma(result, photo)
+    result = task.consistent_photo(result, photo, missing)
     return PhotoRestorationOutput(
         image=to_pil(result.clamp(0, 1)),
         observation=to_pil(photo.expand(3, -1, -1)),
@@ -276,15 +230,11 @@ def corrupt_photo(
     task = get_task(task)
     clean = to_tensor(image).expand(3, -1, -1)
     _, height, width = clean.shape
-    if isinstance(task, Inpainting):
+    if task.takes_mask:
         faces = detect_faces(clean)
         if not faces:
             raise NoFaceError()
         missing = default_holes(faces, task, height, width)
         return to_pil(clean * ~missing), to_pil(missing[None].float())
-    if isinstance(task, SuperResolution):
-        size = (round(width / task.factor), round(height / task.factor))
-        kernel = Image.Resampling.BICUBIC if task.kernel == "bicubic" else Image.Resampling.BOX
-        return to_pil(clean).resize(size, kernel), None
     generator = torch.Generator().manual_seed(check_seed(seed))
-    return to_pil(task.corrupt(clean[None], generator)[0]), None
+    return to_pil(task.corrupt_photo(clean, generator)), None

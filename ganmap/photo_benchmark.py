@@ -33,7 +33,7 @@ from .photo import NoFaceError, background, corrupt_photo, read_photo
 from .photo_sets import FACES_FILE, SIZE_BUCKETS, Placement, canvas, compose
 from .protocol import BENCHMARK_TASKS
 from .restoration import RestorationPipeline
-from .tasks import TASKS, Inpainting, Task
+from .tasks import TASKS, Task
 
 CLASSICAL = {
     "inpainting": "Biharmonic",
@@ -66,7 +66,7 @@ def load_photos(folder: str | Path, limit: int | None = None):
 
 def corrupt(clean: torch.Tensor, faces: list[FaceFrame], task: Task, seed: int):
     """(observed, missing or None): the protocol's corruption; the hole from the true frames."""
-    if isinstance(task, Inpainting):
+    if task.takes_mask:
         missing = torch.zeros(clean.shape[1:], dtype=torch.bool)
         for frame in faces:
             missing |= frame_mask(frame, task.missing, *clean.shape[1:])
@@ -77,13 +77,13 @@ def corrupt(clean: torch.Tensor, faces: list[FaceFrame], task: Task, seed: int):
 
 def classical(observed: torch.Tensor, missing: torch.Tensor | None, task: Task) -> torch.Tensor:
     """The whole photo restored by the task's classical reference, (3, H, W) at output size."""
-    if task.name == "inpainting":
+    if missing is not None:
         from skimage.restoration import inpaint_biharmonic
 
         image = observed.permute(1, 2, 0).double().numpy()
         filled = inpaint_biharmonic(image, missing.numpy(), channel_axis=-1)
         return torch.from_numpy(filled).permute(2, 0, 1).float().clamp(0, 1)
-    if task.name in ("denoising", "quantization"):
+    if task.noise_sigma is not None:
         return BASELINES["cbm3d"](observed[None], task)[0]
     return background(observed, None, task)  # the gray photo; bicubic upsampling
 

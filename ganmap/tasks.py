@@ -10,7 +10,13 @@ A task knows (paper, sections 3.2 and 4.1):
 - `estimate(y)`: a cheap full-size image that agrees with y, a starting point;
 - `postprocess(image, y, ...)`: G's image made the final restoration (Poisson blending, or
   consistency), as the settings ask;
-- `noise`: how y relates to A(x), for solvers that treat the data term in their own way.
+- `noise`: how y relates to A(x), for solvers that treat the data term in their own way;
+- `noise_sigma`: the noise level a classical denoiser should assume, for the noisy tasks.
+And for a whole photo (`ganmap.photo`), where the 64 x 64 operator does not fit:
+- `corrupt_photo`, `photo_scale`, `takes_mask`: the photo's corruption and its geometry;
+- `at_size(size)`: the task a face `size` photo pixels across really meets, once aligned;
+- `restore_classically`, `consistent_photo`: the photo around the faces restored without a face
+  model, and the whole result made to agree with what the photo pins down.
 Every image here is a float tensor (N, 3, 64, 64) in [0, 1]; observations have the shape
 `observation_shape` (per image).
 
@@ -22,14 +28,17 @@ or subclass `Task` for a corruption of your own: the pipeline needs `corrupt` an
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
+from scipy.ndimage import gaussian_filter
 
 from .blending import poisson_blend
-from .images import centre_crop
+from .images import centre_crop, to_pil, to_tensor
 from .models import IMAGE_SIZE
 from .wiener import pilot_wiener
 
@@ -50,6 +59,21 @@ def luma(image: torch.Tensor) -> torch.Tensor:
     return torch.einsum("nchw,c->nhw", image, weights).unsqueeze(1)
 
 
+def with_luma(image: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
+    """`image`'s colour (3, H, W) on the luma `gray` (1, H, W): its chroma added to `gray`,
+    scaled down where it would leave [0, 1], so that the luma stays exactly `gray`."""
+    chroma = image - luma(image[None])[0]
+    room = torch.where(chroma > 0, (1 - gray) / chroma, -gray / chroma.clamp(max=-1e-8))
+    return gray + chroma * room.amin(0, keepdim=True).clamp(0, 1)
+
+
+def blurred(photo: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A photo (C, H, W) under a light Gaussian blur of `sigma` px: the classical restoration of a
+    noisy or posterized photo, which averages the error away and leaves the faces to the model."""
+    smooth = gaussian_filter(photo.numpy(), sigma=(0, sigma, sigma))
+    return torch.from_numpy(smooth).clamp(0, 1)
+
+
 class Task:
     """A corruption y = corrupt(x) and the operator A used to compare G(z) with y.
 
@@ -65,6 +89,12 @@ class Task:
     noise: ClassVar[Literal["exact", "gaussian", "cells"]] = "exact"
     #: Whether A is linear, so that `adjoint` exists.
     linear: ClassVar[bool] = True
+    #: Whether the observation comes with a user's mask of missing pixels. A task that takes one
+    #: has `missing`, its own (64, 64) hole in the aligned frame, and overrides `with_mask`.
+    takes_mask: ClassVar[bool] = False
+    #: How a face's observation is sampled from the photo ("area" or "nearest", see
+    #: `ganmap.alignment.warp_to_frame`): "nearest" keeps values that must stay as observed.
+    sampling: ClassVar[Literal["area", "nearest"]] = "area"
 
     @property
     def observation_side(self) -> int:
@@ -78,6 +108,18 @@ class Task:
     def scale(self) -> float:
         """How many times larger the restoration is than the observation (per side)."""
         return IMAGE_SIZE / self.observation_side
+
+    @property
+    def photo_scale(self) -> float:
+        """How many times larger a restored whole photo is than the observed one (per side): not
+        `scale`, which is rounded to the 64 x 64 frame's whole observation side."""
+        return 1.0
+
+    @property
+    def noise_sigma(self) -> float | None:
+        """The noise standard deviation a denoiser should assume for the observation, or None
+        where the observation is not noisy."""
+        return None
 
     def corrupt(
         self, clean: torch.Tensor, generator: torch.Generator | None = None
@@ -139,6 +181,32 @@ class Task:
         `data_consistency` is on (`blend` is for inpainting's Poisson blending)."""
         return self.consistent(image, observation) if data_consistency else image
 
+    def corrupt_photo(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """The corruption of a whole clean photo (3, H, W), at the photo's own resolution: the
+        same as `corrupt`, for tasks whose corruption does not depend on the image's size."""
+        return self.corrupt(clean[None], generator)[0]
+
+    def at_size(self, size: float) -> Task | None:
+        """The task a face `size` photo pixels across meets once warped to the 64 x 64 frame, or
+        None where the model has nothing to add: this task itself, unless the warp changes it."""
+        return self
+
+    def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
+        """The whole observed photo (C, H, W), its missing pixels filled, restored without a face
+        model, (3, H, W) times `photo_scale`: what the restored faces are put into. The photo
+        itself unless a task knows better."""
+        return photo.expand(3, -1, -1)
+
+    def consistent_photo(
+        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The restored whole photo (3, H, W) made to agree with what the observed `photo` pins
+        down, at its full resolution (as `consistent` does for a frame); `missing` (H, W) is the
+        photo's hole for a task that takes a mask."""
+        return image
+
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         return self.forward(image)
 
@@ -148,6 +216,7 @@ class Inpainting(Task):
     """Missing pixels. A is the element-wise mask; the result is Poisson-blended into y."""
 
     name: ClassVar[str] = "inpainting"
+    takes_mask: ClassVar[bool] = True
     missing: torch.Tensor = field(default_factory=centre_hole)  # (64, 64) bool, True = missing
 
     def __post_init__(self) -> None:
@@ -208,6 +277,12 @@ class Inpainting(Task):
             return poisson_blend(image, observation, self.missing)
         return super().postprocess(image, observation, data_consistency=data_consistency)
 
+    def consistent_photo(
+        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Every observed pixel exactly as observed: only the holes are restored."""
+        return torch.where(missing, image, photo)
+
 
 @dataclass(frozen=True)
 class Colorization(Task):
@@ -242,6 +317,13 @@ class Colorization(Task):
     def estimate(self, observation: torch.Tensor) -> torch.Tensor:
         """The gray input as an RGB image: exact luma, no colour."""
         return observation.expand(-1, 3, -1, -1)
+
+    def consistent_photo(
+        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The photo's own luma at full resolution, finer than the faces' 64 px restorations;
+        with_luma, not `consistent`'s clipping, so that the luma stays exact."""
+        return with_luma(image, photo)
 
 
 SR_KERNELS = ("box", "area", "bicubic")
@@ -285,6 +367,10 @@ class SuperResolution(Task):
     @property
     def observation_side(self) -> int:
         return round(IMAGE_SIZE / self.factor)
+
+    @property
+    def photo_scale(self) -> float:
+        return float(self.factor)
 
     @property
     def _block(self) -> int | None:
@@ -351,6 +437,32 @@ class SuperResolution(Task):
             upsampled = F.interpolate(observation, size=IMAGE_SIZE, mode="bicubic")
         return upsampled.clamp(0, 1)
 
+    def corrupt_photo(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """The photo shrunk by PIL, as a user's smaller photo is made: bicubic, or box averaging
+        (PIL's BOX, exact area averaging) for the other kernels."""
+        _, height, width = clean.shape
+        size = (round(width / self.factor), round(height / self.factor))
+        kernel = Image.Resampling.BICUBIC if self.kernel == "bicubic" else Image.Resampling.BOX
+        return to_tensor(to_pil(clean).resize(size, kernel))
+
+    def at_size(self, size: float) -> Task | None:
+        """A face `size` px across in the low-resolution photo is an observation of round(size)
+        px (at least 64 / MAX_SR_FACTOR); from 64 px on bicubic upsampling stands (None). The
+        box kernel becomes "area" at the fractional factor this gives."""
+        if size >= IMAGE_SIZE:
+            return None
+        side = max(round(size), math.ceil(IMAGE_SIZE / MAX_SR_FACTOR))
+        kernel = "bicubic" if self.kernel == "bicubic" else "area"
+        return replace(self, factor=IMAGE_SIZE / side, kernel=kernel)
+
+    def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
+        """Bicubic upsampling by the factor."""
+        _, height, width = photo.shape
+        size = (round(height * self.factor), round(width * self.factor))
+        return F.interpolate(photo[None], size=size, mode="bicubic")[0].clamp(0, 1)
+
 
 @dataclass(frozen=True)
 class Denoising(Task):
@@ -379,6 +491,18 @@ class Denoising(Task):
         (`ganmap.wiener`; +1.3 dB over the restoration alone on validation faces)."""
         return pilot_wiener(observation, image, self.sigma)
 
+    @property
+    def noise_sigma(self) -> float:
+        return self.sigma
+
+    def at_size(self, size: float) -> Task:
+        """A face larger than 64 px is averaged down to the frame, which lowers the noise to
+        sigma * 64 / size; a smaller one keeps the photo's noise."""
+        return replace(self, sigma=self.sigma / max(size / IMAGE_SIZE, 1.0))
+
+    def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
+        return blurred(photo, 1.0)
+
 
 @dataclass(frozen=True)
 class Quantization(Task):
@@ -386,6 +510,10 @@ class Quantization(Task):
 
     name: ClassVar[str] = "quantization"
     noise: ClassVar[str] = "cells"
+    sampling: ClassVar[str] = "nearest"  # a face's values stay on the levels
+    #: Faces up to this many times 64 px are warped by nearest sampling and stay quantized;
+    #: larger ones are averaged down, and their error with them.
+    NEAREST_UP_TO: ClassVar[float] = 1.5
     levels: int = 5
 
     def __post_init__(self) -> None:
@@ -422,6 +550,21 @@ class Quantization(Task):
         return torch.minimum(torch.maximum(image, observation - half), observation + half).clamp(
             0, 1
         )
+
+    @property
+    def noise_sigma(self) -> float:
+        """The standard deviation of an error uniform over one level, step / sqrt(12)."""
+        return 1 / ((self.levels - 1) * math.sqrt(12))
+
+    def at_size(self, size: float) -> Task:
+        """Near 64 px the face is still quantized; a larger one is averaged down to the frame, so
+        its error becomes noise, of the quantization error's sigma * 64 / size."""
+        if size > self.NEAREST_UP_TO * IMAGE_SIZE:
+            return Denoising(sigma=self.noise_sigma / max(size / IMAGE_SIZE, 1.0))
+        return self
+
+    def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
+        return blurred(photo, 0.8)
 
 
 TASKS: dict[str, Task] = {

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ganmap import NoFaceError, PhotoRestorationOutput, corrupt_photo
 from ganmap.alignment import FaceFrame, add_from_frame, face_template, similarity, warp_to_frame
@@ -19,7 +22,7 @@ from ganmap.faces import detect_faces, fill_missing
 from ganmap.images import to_tensor
 from ganmap.photo import face_task
 from ganmap.photo_sets import Placement, astronaut_photo, canvas, compose
-from ganmap.tasks import Denoising, Quantization, SuperResolution, luma
+from ganmap.tasks import Denoising, Quantization, SuperResolution, Task, luma
 
 ROOT = Path(__file__).resolve().parents[1]
 VAL = next(
@@ -187,6 +190,37 @@ def test_denoising_changes_only_near_the_faces_beyond_the_blur(tiny_pipeline, tw
     assert np.array_equal(np.asarray(noisy), np.asarray(again)), "seeded"
     out = tiny_pipeline.restore_photo(noisy, "denoising", progress=False)
     assert len(out.faces) == 2 and out.image.size == noisy.size
+
+
+@dataclass(frozen=True)
+class Blur(Task):
+    """A task of one's own with only what the pipeline needs: a 3 x 3 box blur."""
+
+    name: ClassVar[str] = "blur"
+
+    def corrupt(self, clean: torch.Tensor, generator=None) -> torch.Tensor:
+        return self.forward(clean)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(F.pad(image, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+
+
+@needs_val
+def test_a_task_of_ones_own_restores_a_whole_photo(tiny_pipeline, two_faces):
+    photo, _ = two_faces
+    observed, mask = corrupt_photo(photo, Blur())
+    assert mask is None and observed.size == (400, 240)
+    assert torch.allclose(to_tensor(observed), Blur().corrupt(photo[None])[0], atol=1 / 255)
+    out = tiny_pipeline.restore_photo(observed, Blur(), progress=False)
+    assert out.image.size == observed.size and len(out.faces) == 2
+    restored, seen = np.asarray(out.image), np.asarray(observed)
+    for face in out.faces:  # each face restored from its 64 x 64 frame, as it is
+        assert face.observation.size == (64, 64)
+        x0, y0, x1, y1 = (round(v) for v in face.box)
+        assert not np.array_equal(restored[y0:y1, x0:x1], seen[y0:y1, x0:x1])
+    # the default background is the photo itself: far from the faces nothing changes
+    assert np.array_equal(restored[:20, :20], seen[:20, :20])
+    assert np.array_equal(restored[-20:, -20:], seen[-20:, -20:])
 
 
 @needs_val

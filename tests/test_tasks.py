@@ -95,6 +95,20 @@ def test_noise_has_the_requested_sigma_and_repeats_with_the_seed():
     assert not torch.equal(noisy, Denoising(sigma=0.1).corrupt(clean, seeded(4)))
 
 
+@pytest.mark.parametrize("levels", [3, 5, 17])
+def test_quantization_noise_sigma_is_its_errors_standard_deviation(levels):
+    clean = torch.linspace(0, 1, 100_001).view(1, 1, 1, -1).expand(1, 3, 1, -1)
+    error = Quantization(levels=levels).corrupt(clean) - clean  # uniform over one step
+    sigma = Quantization(levels=levels).noise_sigma
+    assert abs(error.std() - sigma) < 0.01 * sigma, f"{error.std():.5f} != {sigma:.5f}"
+
+
+def test_only_the_noisy_tasks_have_a_noise_sigma():
+    assert Denoising(sigma=0.2).noise_sigma == 0.2
+    noiseless = [name for name in TASKS if name not in ("denoising", "quantization")]
+    assert all(TASKS[name].noise_sigma is None for name in noiseless)
+
+
 @pytest.mark.parametrize("name", ["inpainting", "super-resolution", "colorization"])
 def test_consistent_images_reproduce_the_observation(name):
     task = TASKS[name]

@@ -9,25 +9,19 @@ extra (`pip install ganmap[eval]`), never a dependency of the package itself.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from ..tasks import Denoising, Quantization
+from ..tasks import Task
 
 
-def noise_sigma(task: Denoising | Quantization) -> float:
-    """The noise standard deviation a denoiser should assume for this task's observation."""
-    if isinstance(task, Quantization):
-        return 1 / ((task.levels - 1) * math.sqrt(12))
-    return task.sigma
-
-
-def cbm3d(observation: torch.Tensor, task: Denoising | Quantization) -> torch.Tensor:
-    """Each image of `observation` (N, 3, H, W) in [0, 1], any size, denoised by CBM3D."""
+def cbm3d(observation: torch.Tensor, task: Task) -> torch.Tensor:
+    """Each image of `observation` (N, 3, H, W) in [0, 1], any size, denoised by CBM3D at the
+    task's `noise_sigma` (a noisy task: denoising, quantization)."""
     from bm3d import bm3d_rgb
 
+    sigma = task.noise_sigma
+    if sigma is None:
+        raise ValueError(f"CBM3D is a denoiser: {task.name} has no noise level to give it")
     images = observation.detach().cpu().double().permute(0, 2, 3, 1).numpy()
-    sigma = noise_sigma(task)
     restored = torch.stack([torch.from_numpy(bm3d_rgb(image, sigma)) for image in images])
     return restored.permute(0, 3, 1, 2).to(observation.device, observation.dtype).clamp(0, 1)
