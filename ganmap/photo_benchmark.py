@@ -124,7 +124,7 @@ def evaluate(pipe: RestorationPipeline, photos, tasks: list[str]) -> list[dict]:
             reference_seconds = time.perf_counter() - start
             for method, restored, took in (
                 ("Ours", ours, seconds),
-                (CLASSICAL[task_name], reference, reference_seconds),
+                (CLASSICAL[task.name], reference, reference_seconds),
             ):
                 photo = dict(photo=name, task=task_name, method=method, seconds=took)
                 photo |= dict(size=list(clean.shape[1:]), faces=len(frames))
@@ -150,7 +150,7 @@ def markdown(records: list[dict], tasks: list[str]) -> str:
     head = "| task | method | " + " | ".join(f"{b} px" for b in buckets) + " | all |"
     lines = [head, "|---|---|" + "---:|" * (len(buckets) + 1)]
     for task in tasks:
-        for method in ("Ours", CLASSICAL[task]):
+        for method in ("Ours", CLASSICAL[BENCHMARK_TASKS[task].name]):
             rows = [r for r in faces if r["task"] == task and r["method"] == method]
             cells = []
             for group in [*buckets, None]:
@@ -176,7 +176,7 @@ def markdown(records: list[dict], tasks: list[str]) -> str:
     ]
     photos = [r for r in records if "width" not in r]
     for task in tasks:
-        for method in ("Ours", CLASSICAL[task]):
+        for method in ("Ours", CLASSICAL[BENCHMARK_TASKS[task].name]):
             times = [r["seconds"] for r in photos if r["task"] == task and r["method"] == method]
             lines.append(
                 f"| {task} | {method} | {statistics.median(times):.2f} | {max(times):.2f} | "
