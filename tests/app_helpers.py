@@ -116,3 +116,14 @@ def face_upload(folder: Path) -> Path:
     path = folder / "face.png"
     drawn_face(size=96).save(path)
     return path
+
+
+def example_files(pipe, folder: Path) -> dict[str, Path]:
+    """The app's example photos saved as PNG files, as a person would pick them, by stem."""
+    from demo.examples import example_images
+
+    paths = {}
+    for stem, image in example_images(pipe).items():
+        paths[stem] = folder / f"{stem}.png"
+        image.save(paths[stem])
+    return paths

@@ -13,11 +13,20 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 import pytest
-from app_helpers import SETTINGS, client_for, editor_value, face_upload, restore, serve, upload
+from app_helpers import (
+    SETTINGS,
+    client_for,
+    editor_value,
+    example_files,
+    face_upload,
+    restore,
+    serve,
+    upload,
+)
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from demo.examples import EXAMPLES, GROUP_SIZE, SCRATCHES, example_images, write_examples
+from demo.examples import EXAMPLES, GROUP_SIZE, SCRATCHES, write_examples
 from demo.interface import AS_IS, MODES, PHOTO_LABELS, StopFlags, make_restore
 from demo.pipeline import CENTRE, FacesBehindHoles, restore_faces, takes_mask
 from demo.uploads import MAX_RESULT_SIDE, MAX_SIDE, downscaled, editor_parts, fitted
@@ -91,12 +100,7 @@ def test_every_task_restores_the_centre_as_an_aligned_face(client, face_file, ta
 @pytest.fixture(scope="module")
 def photos(pipe, tmp_path_factory) -> dict[str, Path]:
     """The examples' photos as files (the astronaut's face is found by dlib)."""
-    folder = tmp_path_factory.mktemp("photos")
-    paths = {}
-    for stem, image in example_images(pipe).items():
-        paths[stem] = folder / f"{stem}.png"
-        image.save(paths[stem])
-    return paths
+    return example_files(pipe, tmp_path_factory.mktemp("photos"))
 
 
 #: (task, photo, mode): a photo with a face for each task. Super-resolution takes the whole

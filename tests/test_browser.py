@@ -16,10 +16,8 @@ import os
 from pathlib import Path
 
 import pytest
-from app_helpers import serve
+from app_helpers import example_files, serve
 from PIL import Image
-
-from demo.examples import example_images
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Headless, and no connection of Chromium's own (refused on the test machines anyway).
@@ -60,12 +58,7 @@ def app_url(pipe, tmp_path_factory):
 @pytest.fixture(scope="module")
 def photos(pipe, tmp_path_factory) -> dict[str, Path]:
     """The examples' photos as files a person would pick (the same as the app's examples)."""
-    folder = tmp_path_factory.mktemp("photos")
-    paths = {}
-    for stem, image in example_images(pipe).items():
-        paths[stem] = folder / f"{stem}.png"
-        image.save(paths[stem])
-    return paths
+    return example_files(pipe, tmp_path_factory.mktemp("photos"))
 
 
 @pytest.fixture(scope="module")
