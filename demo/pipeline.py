@@ -32,8 +32,8 @@ SURROUNDINGS = {
     "inpainting": "keeps its pixels (holes away from the faces are filled smoothly)",
     "colorization": "stays gray: only the faces get colour",
     "super-resolution": "is enlarged with bicubic interpolation",
-    "denoising": "gets a light blur",
-    "quantization": "gets a light blur",
+    "denoising": "is denoised by a classical patch filter",
+    "quantization": "is smoothed by a classical patch filter",
 }
 
 

