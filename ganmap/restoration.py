@@ -181,7 +181,7 @@ class RestorationPipeline:
                 raising from it aborts the call.
             progress: show a tqdm bar.
             **overrides: any other field of `Settings` (step_size, blend, data_consistency,
-                encoder_start, refine_steps, refine_weight, precision).
+                encoder_start, refine_steps, refine_weight, average, precision).
         """
         task = get_task(task)
         config = self.defaults(task, preset).update(
@@ -219,19 +219,20 @@ class RestorationPipeline:
             callback=callback,
             progress=progress,
         )
-        best = solution.images[:, 0]
+        count = min(config.average, config.restarts)  # the best restarts, averaged
+        drawn = solution.images[:, :count]
         if config.refine_steps:
-            best = refine_features(
+            drawn = refine_features(
                 self.generator,
                 task,
-                observation,
-                solution.latents[:, 0],
+                observation.repeat_interleave(count, dim=0),
+                solution.latents[:, :count].flatten(0, 1),
                 steps=config.refine_steps,
                 weight=config.refine_weight,
                 precision=config.precision,
-            )
+            ).unflatten(0, (len(inputs), count))
         restored = task.postprocess(
-            best, observation, blend=config.blend, data_consistency=config.data_consistency
+            drawn.mean(1), observation, blend=config.blend, data_consistency=config.data_consistency
         )
 
         outputs = [

@@ -20,11 +20,12 @@ def psnr(image, clean: torch.Tensor) -> float:
 
 @pytest.mark.parametrize("name", TASKS)
 def test_an_image_in_the_range_of_g_is_recovered(tiny_pipeline, reachable_face, name):
-    """The search over z alone (no feature refinement, which would also fit some noise)."""
+    """The search over z alone (no feature refinement, which would also fit some noise), and its
+    best restart alone (not averaged with restarts that found other faces)."""
     observation = ganmap.corrupt(reachable_face, name, seed=1)
     out = tiny_pipeline(
         observation, name, lam=0.0, iterations=200, restarts=4, step_size=0.05, progress=False,
-        refine_steps=0,
+        refine_steps=0, average=1,
     )  # fmt: skip
     random_sample = tiny_pipeline.generate(1, seed=5)[0]
     assert psnr(random_sample, reachable_face) < 15, "the tiny G must depend on z for this test"
@@ -47,6 +48,18 @@ def test_result_fields_and_ordering(tiny_pipeline, reachable_face):
         a >= b for a, b in zip(out.history, out.history[1:], strict=False)
     )
     assert steps == [(i, 5) for i in range(1, 6)]
+
+
+@pytest.mark.parametrize("average", [1, 2, 3])
+def test_the_result_is_the_mean_of_the_best_restarts(tiny_pipeline, reachable_face, average):
+    """Without refinement or post-processing, the image is the mean of the `average` best
+    candidates (to 8-bit rounding); asking for more than there are restarts takes them all."""
+    out = tiny_pipeline(
+        ganmap.corrupt(reachable_face, "denoising"), "denoising", iterations=5, restarts=2,
+        refine_steps=0, data_consistency=False, average=average, progress=False,
+    )  # fmt: skip
+    best = torch.stack([as_tensor(c) for c in out.candidates[: min(average, 2)]]).mean(0)
+    assert (as_tensor(out.image) - best).abs().max() <= 1 / 255 + 1e-6
 
 
 def test_same_seed_same_result_other_seed_other_start(tiny_pipeline, reachable_face):
