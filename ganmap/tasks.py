@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -175,6 +176,12 @@ class Task:
         """A cheap full-size RGB image that agrees with the observation: a starting point."""
         return observation
 
+    def classical(self, observation: torch.Tensor) -> torch.Tensor:
+        """A restoration (N, 3, 64, 64) without a face model that agrees with the observation as
+        `consistent` does: what G's restoration is averaged with (`Settings.generator_share`).
+        The estimate made consistent unless a task knows better."""
+        return self.consistent(self.estimate(observation), observation)
+
     def postprocess(
         self,
         image: torch.Tensor,
@@ -282,6 +289,16 @@ class Inpainting(Task):
         if blend:
             return poisson_blend(image, observation, self.missing)
         return super().postprocess(image, observation, data_consistency=data_consistency)
+
+    def classical(self, observation: torch.Tensor) -> torch.Tensor:
+        """Biharmonic filling (scikit-image): the smoothest fill that meets the known pixels."""
+        from skimage.restoration import inpaint_biharmonic
+
+        missing = self.missing.cpu().numpy()
+        images = observation.detach().cpu().double().permute(0, 2, 3, 1).numpy()
+        filled = [inpaint_biharmonic(image, missing, channel_axis=-1) for image in images]
+        stacked = torch.from_numpy(np.stack(filled)).permute(0, 3, 1, 2)
+        return stacked.to(observation.device, observation.dtype).clamp(0, 1)
 
     def consistent_photo(
         self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
@@ -435,6 +452,26 @@ class SuperResolution(Task):
             image = (image + correction.T @ residual @ correction).clamp(0, 1)
         return image
 
+    #: Rounds of back-projection that make a restored photo agree with the low-resolution one.
+    BACK_PROJECTIONS: ClassVar[int] = 3
+
+    def consistent_photo(
+        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Iterative back-projection (Irani and Peleg, 1991) at full resolution: the restored
+        photo shrunk as the low-resolution photo was made (bicubic; area averaging for the
+        other kernels), and what it misses of the photo upsampled and added back. On the
+        photo set's faces it adds 1.2 dB to the restored photo and 1.5 dB to bicubic upsampling
+        (3 rounds)."""
+        mode = (
+            dict(mode="bicubic", antialias=True) if self.kernel == "bicubic" else dict(mode="area")
+        )
+        for _ in range(self.BACK_PROJECTIONS):
+            shrunk = F.interpolate(image[None], size=photo.shape[1:], **mode)[0]
+            missed = F.interpolate((photo - shrunk)[None], size=image.shape[1:], mode="bicubic")
+            image = image + missed[0]
+        return image.clamp(0, 1)
+
     def estimate(self, observation: torch.Tensor) -> torch.Tensor:
         """Bicubic upsampling (at whole box factors its sample grid matches the decimation)."""
         if self._block is not None:
@@ -500,7 +537,7 @@ class Denoising(Task):
         (`ganmap.wiener`). The pilot is the restoration averaged with the classical two-stage
         denoising, whose errors are not the generator's. On validation faces 100-131: +1.3 dB
         over the restoration alone; the averaged pilot and windows +0.09 dB more."""
-        pilot = (image + denoise(observation, self.sigma)) / 2
+        pilot = (image + self.classical(observation)) / 2
         filtered = [
             pilot_wiener(observation, pilot, self.sigma, patch=p) for p in self.WIENER_PATCHES
         ]
@@ -509,6 +546,10 @@ class Denoising(Task):
     @property
     def noise_sigma(self) -> float:
         return self.sigma
+
+    def classical(self, observation: torch.Tensor) -> torch.Tensor:
+        """BM3D's two stages without block matching (`ganmap.wiener.denoise`)."""
+        return denoise(observation, self.sigma)
 
     def at_size(self, size: float) -> Task:
         """A face larger than 64 px is averaged down to the frame, which lowers the noise to
@@ -577,6 +618,11 @@ class Quantization(Task):
     def noise_sigma(self) -> float:
         """The standard deviation of an error uniform over one level, step / sqrt(12)."""
         return 1 / ((self.levels - 1) * math.sqrt(12))
+
+    def classical(self, observation: torch.Tensor) -> torch.Tensor:
+        """The quantization error denoised as if it were white noise of the same sigma
+        (`ganmap.wiener.denoise`), then clipped into the cells."""
+        return self.consistent(denoise(observation, self.noise_sigma), observation)
 
     def at_size(self, size: float) -> Task:
         """Near 64 px the face is still quantized; a larger one is averaged down to the frame, so

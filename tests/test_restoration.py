@@ -62,6 +62,14 @@ def test_the_result_is_the_mean_of_the_best_restarts(tiny_pipeline, reachable_fa
     assert (as_tensor(out.image) - best).abs().max() <= 1 / 255 + 1e-6
 
 
+def test_a_generator_share_of_zero_gives_the_classical_restoration(tiny_pipeline, reachable_face):
+    observation = ganmap.corrupt(reachable_face, "super-resolution")
+    task = ganmap.TASKS["super-resolution"]
+    out = tiny_pipeline(observation, task, iterations=2, generator_share=0.0, progress=False)
+    classical = task.classical(task.observe(as_tensor(observation))[None])[0]
+    assert (as_tensor(out.image) - classical).abs().max() <= 1 / 255 + 1e-6
+
+
 def test_same_seed_same_result_other_seed_other_start(tiny_pipeline, reachable_face):
     observation = ganmap.corrupt(reachable_face, "colorization")
 
@@ -126,6 +134,8 @@ def test_inpainting_keeps_observed_pixels_and_takes_a_drawn_mask(tiny_pipeline, 
         (dict(refine_steps=2.5), "refine_steps"),
         (dict(refine_weight=float("inf")), "refine_weight"),
         (dict(refine_weight=-0.1), "refine_weight"),
+        (dict(average=0), "average"),
+        (dict(generator_share=1.5), "generator_share"),
     ],
 )
 def test_bad_parameters_get_a_clear_error(tiny_pipeline, kwargs, message):

@@ -227,3 +227,39 @@ def test_area_super_resolution_averages_the_covered_area():
 @pytest.mark.parametrize("factor, side", [(4, 16), (3, 21), (2.5, 26), (16, 4), (1, 64)])
 def test_the_observation_side_is_64_over_the_factor_rounded(factor, side):
     assert SuperResolution(factor=factor).observation_shape == (3, side, side)
+
+
+@pytest.mark.parametrize("task", LINEAR, ids=NAMES)
+def test_the_classical_restoration_agrees_with_the_observation(task):
+    """What G's image is averaged with (`Settings.generator_share`) is itself consistent, so the
+    average stays consistent: observed pixels, block means, luma and cells reproduced; for noise
+    (nothing pinned down) closer to the clean image than the observation is."""
+    clean = torch.rand(2, 3, 64, 64, generator=seeded(3)) * 0.5 + 0.25
+    clean = torch.nn.functional.avg_pool2d(clean, 5, 1, 2, count_include_pad=False)  # smooth
+    observation = task.corrupt(clean, seeded())
+    restored = task.classical(observation)
+    assert restored.shape == (2, 3, 64, 64) and restored.min() >= 0 and restored.max() <= 1
+    if isinstance(task, Denoising):
+        assert (restored - clean).square().mean() < (observation - clean).square().mean() / 4
+    elif isinstance(task, Quantization):
+        assert torch.equal(task.corrupt(restored), observation)
+    else:
+        assert torch.allclose(task.forward(restored), observation, atol=1e-4)
+
+
+@pytest.mark.parametrize("kernel", ["bicubic", "box"])
+def test_back_projection_makes_a_restored_photo_agree_with_the_small_one(kernel):
+    """Shrunk as the small photo was made, the back-projected photo is much nearer to it than the
+    bicubic upsampling it started from, and nearer to the clean photo too."""
+    task = SuperResolution(factor=4, kernel=kernel)
+    clean = torch.rand(1, 3, 20, 28, generator=seeded(4))
+    clean = torch.nn.functional.interpolate(clean, size=(80, 112), mode="bicubic")[0].clamp(0, 1)
+    small = task.corrupt_photo(clean)
+    upsampled = task.restore_classically(small)
+    projected = task.consistent_photo(upsampled, small, None)
+
+    def misfit(image: torch.Tensor) -> float:
+        return (task.corrupt_photo(image) - small).abs().mean().item()
+
+    assert misfit(projected) < misfit(upsampled) / 2
+    assert (projected - clean).square().mean() < (upsampled - clean).square().mean()
