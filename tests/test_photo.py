@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganmap import NoFaceError, PhotoRestorationOutput, corrupt_photo
+from ganmap import NoFaceError, PhotoRestorationOutput, corrupt_photo, faces
 from ganmap.alignment import FaceFrame, add_from_frame, face_template, similarity, warp_to_frame
 from ganmap.data import list_images
 from ganmap.faces import detect_faces, fill_missing
@@ -109,7 +109,18 @@ def test_faces_partly_outside_the_photo_are_mirrored_and_pasted_in_part():
     assert torch.equal(pasted[:, 60:, :], photo[:, 60:, :])
 
 
-def test_fill_missing_keeps_known_pixels_and_stays_in_range():
+def test_fill_missing_keeps_known_pixels_and_continues_a_ramp_exactly():
+    """The biharmonic fill reproduces any linear shading across a hole (a face's light)."""
+    ramp = torch.linspace(0.2, 0.8, 80)[None, None].expand(3, 64, 80).clone()
+    missing = torch.zeros(64, 80, dtype=torch.bool)
+    missing[20:40, 10:50] = True
+    filled = fill_missing(ramp * ~missing, missing)
+    assert torch.equal(filled[:, ~missing], ramp[:, ~missing])
+    torch.testing.assert_close(filled, ramp, atol=1e-4, rtol=0)
+
+
+def test_holes_too_large_for_the_biharmonic_fill_are_filled_by_push_pull(monkeypatch):
+    monkeypatch.setattr(faces, "MAX_BIHARMONIC_PIXELS", 100)
     photo = smooth_photo(64, 80)
     missing = torch.zeros(64, 80, dtype=torch.bool)
     missing[20:40, 10:50] = True
