@@ -123,9 +123,10 @@ def detect_faces(
     min_face: float = MIN_FACE,
     cnn: bool | None = None,
 ) -> list[Face]:
-    """Every face found in `image` (C, H, W) in [0, 1], in reading order. `missing` (H, W), True where pixels are unknown, is filled first. Faces smaller
-    than `min_face` px across may be missed; a larger value detects faster. `cnn`: also run the
-    CNN detector (None: only where HOG finds no face)."""
+    """Every face found in `image` (C, H, W) in [0, 1], in reading order. `missing` (H, W), True
+    where pixels are unknown, is filled first. Faces smaller than `min_face` px across may be
+    missed; a larger value detects faster. `cnn`: also run the CNN detector (None: only where
+    HOG finds no face)."""
     if missing is not None and missing.any():
         image = fill_missing(image, missing)
     hog, mmod, predictor = _dlib_models()

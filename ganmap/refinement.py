@@ -36,8 +36,9 @@ def refine_features(
     precision: str = "float32",
 ) -> torch.Tensor:
     """The images (N, 3, 64, 64) in [0, 1] drawn from G's 8 x 8 features of `latents` (N, nz)
-    after `steps` Adam steps on ||task.residual(x, y)||^2 (||A(x) - y||^2 for most tasks) + weight * ||h - h(z)||^2 per image (each image
-    independent of the others: Adam's update is element-wise)."""
+    after `steps` Adam steps on ||task.residual(x, y)||^2 (||A(x) - y||^2 for most tasks) +
+    weight * ||h - h(z)||^2 per image (each image independent of the others: Adam's update is
+    element-wise)."""
     head, tail = generator.net[:FEATURE_LAYER], generator.net[FEATURE_LAYER:]
     with torch.no_grad():
         anchor = head(latents.view(len(latents), -1, 1, 1))

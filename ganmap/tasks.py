@@ -32,12 +32,12 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
 from .blending import poisson_blend
+from .faces import fill_missing
 from .images import centre_crop, to_pil, to_tensor
 from .models import IMAGE_SIZE
 from .wiener import denoise, pilot_wiener
@@ -291,14 +291,11 @@ class Inpainting(Task):
         return super().postprocess(image, observation, data_consistency=data_consistency)
 
     def classical(self, observation: torch.Tensor) -> torch.Tensor:
-        """Biharmonic filling (scikit-image): the smoothest fill that meets the known pixels."""
-        from skimage.restoration import inpaint_biharmonic
-
-        missing = self.missing.cpu().numpy()
-        images = observation.detach().cpu().double().permute(0, 2, 3, 1).numpy()
-        filled = [inpaint_biharmonic(image, missing, channel_axis=-1) for image in images]
-        stacked = torch.from_numpy(np.stack(filled)).permute(0, 3, 1, 2)
-        return stacked.to(observation.device, observation.dtype).clamp(0, 1)
+        """Biharmonic filling (`ganmap.faces.fill_missing`, as the holes of a photo are filled):
+        the smoothest fill that meets the known pixels."""
+        missing = self.missing.cpu()
+        filled = [fill_missing(image, missing) for image in observation.detach().cpu()]
+        return torch.stack(filled).to(observation.device)
 
     def consistent_photo(
         self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
