@@ -137,7 +137,7 @@ def default_holes(faces: list, task: Task, height: int, width: int) -> torch.Ten
 def background(photo: torch.Tensor, missing: torch.Tensor | None, task: Task) -> torch.Tensor:
     """The whole photo restored without a face model, (3, H, W) at the output's size: holes
     filled smoothly, then the task's classical restoration (the gray photo, bicubic upsampling,
-    BM3D's two stages without block matching)."""
+    BM3D's two stages)."""
     if missing is not None:
         photo = fill_missing(photo, missing)
     return task.restore_classically(photo)

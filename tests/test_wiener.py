@@ -1,5 +1,7 @@
 """The pilot-steered Wiener filter: what shrinkage by a pilot's gains must do, on constructed images."""
 
+import math
+
 import pytest
 import torch
 
@@ -93,8 +95,56 @@ def test_filtering_in_strips_changes_nothing(monkeypatch):
     clean = smooth_faces(count=2, side=37)
     noisy = noisy_copy(clean, 0.1)
     whole = denoise(noisy, 0.1, stride=2)
-    monkeypatch.setattr(wiener, "STRIP_WINDOWS", 40)  # a few window rows per strip
+    monkeypatch.setattr(wiener, "STRIP_VALUES", 4000)  # a few window rows per strip
     torch.testing.assert_close(denoise(noisy, 0.1, stride=2), whole, atol=1e-5, rtol=0)
+
+
+def repeating_pattern(side: int = 48) -> torch.Tensor:
+    """Two images of one pattern that repeats every 6 px across and 5 px down: every window has
+    many exact copies within 8 px, the case block matching is made for."""
+    y, x = torch.meshgrid(torch.arange(float(side)), torch.arange(float(side)), indexing="ij")
+    pattern = 0.5 + 0.3 * torch.sin(2 * math.pi * x / 6) * torch.cos(2 * math.pi * y / 5)
+    return torch.stack(
+        [pattern.expand(3, -1, -1), pattern * torch.tensor([[[1.0]], [[0.8]], [[0.6]]])]
+    )
+
+
+def test_grouping_similar_windows_beats_filtering_each_alone():
+    clean = repeating_pattern()
+    noisy = noisy_copy(clean, 0.1)
+    pilot = hard_threshold(noisy, 0.1)
+    alone = psnr(pilot_wiener(noisy, pilot, 0.1), clean)
+    grouped = psnr(pilot_wiener(noisy, pilot, 0.1, stride=3, group=16), clean)
+    assert (grouped > alone + 1).all(), f"grouped {grouped.tolist()} dB, alone {alone.tolist()}"
+
+
+def test_block_matching_finds_a_windows_copies():
+    """A window of noise copied 5 px down and 3 px left of itself, on a flat image: its group is
+    itself, then its copy; a reference window in the flat part is grouped with itself first."""
+    luminance = torch.zeros(1, 24, 24)
+    luminance[0, 2:10, 6:14] = torch.rand(8, 8, generator=torch.Generator().manual_seed(0))
+    luminance[0, 7:15, 3:11] = luminance[0, 2:10, 6:14].clone()
+    tops, lefts = torch.tensor([2, 16]), torch.tensor([6, 16])
+    corners = wiener._match(luminance, tops, lefts, patch=8, group=2, search=6)
+    assert corners[0, 0].tolist() == [2 * 24 + 6, 7 * 24 + 3], "the window, then its copy"
+    assert corners[0, 3, 0] == 16 * 24 + 16, "a flat window comes first in its own group"
+
+
+def test_grouping_covers_every_pixel_of_a_flat_image():
+    """In a flat image every window is as near as every other; each still joins its own group,
+    so no pixel is left without an estimate."""
+    flat = torch.full((1, 3, 20, 21), 0.5)
+    restored = pilot_wiener(flat, flat, 0.1, stride=3, group=16)
+    torch.testing.assert_close(restored, flat, atol=1e-5, rtol=0)
+
+
+def test_grouped_filtering_in_strips_changes_nothing(monkeypatch):
+    clean = smooth_faces(count=2, side=37)
+    noisy = noisy_copy(clean, 0.1)
+    whole = pilot_wiener(noisy, clean, 0.1, stride=3, group=8, search=4)
+    monkeypatch.setattr(wiener, "STRIP_VALUES", 4000)
+    strips = pilot_wiener(noisy, clean, 0.1, stride=3, group=8, search=4)
+    torch.testing.assert_close(strips, whole, atol=1e-5, rtol=0)
 
 
 def test_bad_arguments_are_named():
@@ -107,3 +157,5 @@ def test_bad_arguments_are_named():
         pilot_wiener(image[..., :4, :4], image[..., :4, :4], 0.1)
     with pytest.raises(ValueError, match="stride"):
         hard_threshold(image, 0.1, stride=9)
+    with pytest.raises(ValueError, match="search radius"):
+        pilot_wiener(image, image, 0.1, group=16, search=1)
