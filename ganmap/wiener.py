@@ -70,7 +70,7 @@ def hard_threshold(
 
     def threshold(coefficients: torch.Tensor, _: torch.Tensor):
         keep = coefficients.abs() > HARD_THRESHOLD * sigma
-        keep[:, 0, :, 0, 0, 0] = True  # the window's brightness: never noise alone
+        keep[:, 0, :, 0, 0] = True  # the window's brightness: never noise alone
         return coefficients * keep, keep.float()
 
     return _shrink(noisy, noisy, sigma, threshold, patch, stride, group=1, search=0)
@@ -83,7 +83,7 @@ def denoise(noisy: torch.Tensor, sigma: float, *, stride: int = 1) -> torch.Tens
 
 
 #: A rule takes the coefficients of the noisy and of the pilot's windows, each
-#: (N, C, windows, group, patch, patch), and returns the shrunk ones and how much of each it kept.
+#: (N, C, windows, group, patch^2), and returns the shrunk ones and how much of each it kept.
 Rule = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 STRIP_VALUES = 8_000_000  # window values transformed at once: bounds the memory on large photos
 
@@ -112,18 +112,26 @@ def _shrink(
         )
     if not 1 <= stride <= patch:
         raise ValueError(f"stride must be from 1 to the patch side {patch}, got {stride!r}")
-    if group < 1 or (group > 1 and (2 * search + 1) ** 2 < group):
-        raise ValueError(f"a group of {group!r} windows needs a search radius of at least 2")
+    if not isinstance(group, int) or group < 1 or (2 * search + 1) ** 2 < group:
+        least = math.ceil((math.sqrt(max(group, 1)) - 1) / 2)
+        raise ValueError(
+            f"a group of {group!r} windows needs a search radius of at least {least}, "
+            f"got {search!r} (the group is 1 or more windows)"
+        )
     colour = OPPONENT.to(noisy) if channels == 3 else torch.eye(1).to(noisy)
     noisy, pilot = (torch.einsum("dc,nchw->ndhw", colour, x) for x in (noisy, pilot))
-    dct, across = dct_matrix(patch).to(noisy), dct_matrix(group).to(noisy)
+    dct = dct_matrix(patch)
+    square, across = torch.kron(dct, dct).to(noisy), dct_matrix(group).to(noisy)
 
     def transform(windows: torch.Tensor, inverse: bool = False) -> torch.Tensor:
-        square, stack = (dct.T, across.T) if inverse else (dct, across)
-        return torch.einsum("gk,ncrkij->ncrgij", stack, square @ windows @ square.T)
+        """The 3-D DCT of (..., group, patch^2) stacks: the window's 2-D DCT as one matrix on
+        its flattened pixels (5x faster than two small products), then across the group."""
+        flat = windows @ (square if inverse else square.T)
+        return flat if group == 1 else (across.T if inverse else across) @ flat
 
-    tops, lefts = _corners(height, patch, stride), _corners(width, patch, stride)
-    inside = (torch.arange(patch)[:, None] * width + torch.arange(patch)).flatten()
+    tops, lefts = (_corners(side, patch, stride).to(noisy.device) for side in (height, width))
+    step = torch.arange(patch, device=noisy.device)
+    inside = (step[:, None] * width + step).flatten()
     total = torch.zeros(n, channels, height * width).to(noisy)
     norm = torch.zeros(n, 1, height * width).to(noisy)
     values, references = noisy.flatten(2), pilot.flatten(2)
@@ -137,12 +145,12 @@ def _shrink(
         pixels = (corners[..., None] + inside).flatten(1)  # (N, windows * group * patch^2)
         every = pixels[:, None].expand(-1, channels, -1)
         stacked = (
-            transform(image.gather(2, every).view(n, channels, windows, group, patch, patch))
+            transform(image.gather(2, every).view(n, channels, windows, group, patch * patch))
             for image in (values, references)
         )
         shrunk, kept = rule(*stacked)
-        weight = 1 / kept.sum(dim=(1, 3, 4, 5)).clamp_min(1e-8)  # (N, windows)
-        weighted = transform(shrunk, inverse=True) * weight[:, None, :, None, None, None]
+        weight = 1 / kept.sum(dim=(1, 3, 4)).clamp_min(1e-8)  # (N, windows)
+        weighted = transform(shrunk, inverse=True) * weight[:, None, :, None, None]
         total.scatter_add_(2, every, weighted.flatten(2))
         spread = weight[:, :, None].expand(-1, -1, group * patch * patch).flatten(1)
         norm.scatter_add_(2, pixels[:, None], spread[:, None])
@@ -171,7 +179,7 @@ def _match(
     each row by a running sum, then over each window's rows: the same sums whatever the strip,
     so that filtering in strips changes nothing."""
     n, height, width = luminance.shape
-    shifts = torch.arange(-search, search + 1)
+    shifts = torch.arange(-search, search + 1, device=luminance.device)
     padded = F.pad(luminance, (search,) * 4)
     first, last = int(tops[0]), int(tops[-1]) + patch
     reference = luminance[:, None, first:last]
@@ -183,7 +191,7 @@ def _match(
         shifted = torch.stack([band[:, :, dx : dx + width] for dx in range(len(shifts))], 1)
         across = F.pad((reference - shifted).square().cumsum(-1), (1, 0))  # row by row
         rowwise = across[..., lefts + patch] - across[..., lefts]  # (N, shifts, rows, windows)
-        box = rowwise[:, :, rows[:, None] + torch.arange(patch)].sum(-2)
+        box = rowwise[:, :, rows[:, None] + torch.arange(patch).to(rows)].sum(-2)
         out = (tops + dy < 0) | (tops + dy > height - patch)
         distances.append(box.masked_fill(out[:, None] | left_out[:, None], math.inf))
     distances = torch.cat(distances, 1).flatten(2)  # (N, shifts^2, windows)

@@ -7,8 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from ganmap import TASKS, Colorization, Inpainting, Quantization, SuperResolution
+from ganmap import TASKS, Colorization, Inpainting, Quantization, SuperResolution, tasks
 from ganmap.tasks import Denoising, get_task, luma
+from ganmap.wiener import pilot_wiener
 
 
 def seeded(seed: int = 0) -> torch.Generator:
@@ -263,3 +264,15 @@ def test_back_projection_makes_a_restored_photo_agree_with_the_small_one(kernel)
 
     assert misfit(projected) < misfit(upsampled) / 2
     assert (projected - clean).square().mean() < (upsampled - clean).square().mean()
+
+
+def test_large_photos_get_the_wiener_step_without_grouping(monkeypatch):
+    """Grouping costs seconds per megapixel: above the pixel budget each window is filtered
+    alone, 2 px apart, exactly as `pilot_wiener` does it."""
+    noisy = torch.rand(3, 24, 20, generator=torch.Generator().manual_seed(0))
+    pilot = torch.full_like(noisy, 0.5)
+    grouped = tasks.photo_wiener(noisy, pilot, 0.1)
+    monkeypatch.setattr(tasks, "MAX_GROUPED_PIXELS", 24 * 20 - 1)
+    alone = pilot_wiener(noisy[None], pilot[None], 0.1, stride=tasks.PHOTO_STRIDE)[0]
+    torch.testing.assert_close(tasks.photo_wiener(noisy, pilot, 0.1), alone)
+    assert not torch.allclose(grouped, alone), "a photo within the budget is filtered grouped"

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))
 import train  # noqa: E402
 import train_encoder  # noqa: E402
+import tune_defaults  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +139,36 @@ def test_a_run_can_start_from_a_pipeline_folder(faces, tiny_pipeline, tmp_path):
     for name, weight in after.items():
         if "running" not in name and "num_batches" not in name:  # lr 0: only statistics move
             assert torch.equal(weight, start[name]), name
+
+
+def test_the_tuning_grid_is_every_combination_typed_as_the_settings_are():
+    grid = tune_defaults.candidates(["average=1,2", "generator_share=0.5,1", "blend=false"])
+    assert grid == [
+        {"average": 1, "generator_share": 0.5, "blend": False},
+        {"average": 1, "generator_share": 1.0, "blend": False},
+        {"average": 2, "generator_share": 0.5, "blend": False},
+        {"average": 2, "generator_share": 1.0, "blend": False},
+    ]
+    assert all(type(row["average"]) is int for row in grid)
+    unrefined = tune_defaults.candidates(["refine_steps=0,50", "refine_weight=0.01,0.03"])
+    assert [(r["refine_steps"], r["refine_weight"]) for r in unrefined] == [
+        (0, 0.01),
+        (50, 0.01),
+        (50, 0.03),
+    ], "without refinement the pull changes nothing: one candidate, not two"
+    for bad in (["averages=1"], ["average"], ["average=two"], ["blend=yes"]):
+        with pytest.raises(ValueError):
+            tune_defaults.candidates(bad)
+
+
+def test_tuning_writes_the_best_candidate_into_the_model_folder(faces, tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path)
+    out = tmp_path / "results.json"
+    tune_defaults.main(["--model", str(tmp_path), "--data", str(faces), "--skip", "0",
+                        "--limit", "2", "--tasks", "colorization", "--out", str(out),
+                        "--vary", "average=1,2", "refine_steps=0,5", "--write"])  # fmt: skip
+    rows = json.loads(out.read_text())
+    assert len(rows) == 4 and {r["task"] for r in rows} == {"colorization"}
+    best = max(rows, key=lambda r: r["psnr"])
+    tuned = RestorationPipeline.from_pretrained(tmp_path).defaults("colorization")
+    assert (tuned.average, tuned.refine_steps) == (best["average"], best["refine_steps"])
