@@ -10,8 +10,9 @@ observation its task really meets at its size in the photo, not the paper's 64 x
 - super-resolution: a face L px across in the low-resolution photo is an observation of round(L)
   px, restored with `SuperResolution(factor=64 / round(L))`; from 64 px on the model has nothing
   to add and bicubic upsampling stands;
-- denoising: a face larger than 64 px is averaged down, which lowers the noise to
-  sigma * 64 / L, and is restored at that sigma;
+- denoising: a face is restored at sigma * 64 / L: averaged down, a larger face's noise is
+  that much lower; enlarged, a smaller face's noise is spread over the few frequencies it
+  holds, where it is as strong as white noise of that sigma;
 - quantization: near 64 px (up to 1.5x) the face is warped by nearest sampling, so its values
   stay on the quantization levels; larger faces are averaged down and denoised at the
   quantization error's averaged sigma, (1 / (levels - 1)) / sqrt(12) * 64 / L;

@@ -570,9 +570,12 @@ class Denoising(Task):
         return denoise(observation, self.sigma)
 
     def at_size(self, size: float) -> Task:
-        """A face larger than 64 px is averaged down to the frame, which lowers the noise to
-        sigma * 64 / size; a smaller one keeps the photo's noise."""
-        return replace(self, sigma=self.sigma / max(size / IMAGE_SIZE, 1.0))
+        """The face's noise in its 64 px frame, as white noise of sigma * 64 / size. A face
+        larger than 64 px is averaged down, which lowers the noise to that. A smaller one is
+        enlarged, which spreads the photo's noise over the few frequencies the face holds,
+        where it is as strong as white noise of that sigma (capped at 1): on a second photo set
+        (seed 1), +0.29 dB on faces of 16-32 px and +0.10 on 32-64 px over keeping sigma."""
+        return replace(self, sigma=min(self.sigma * IMAGE_SIZE / size, 1.0))
 
     def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
         return denoised(photo, self.sigma, grouped=True)

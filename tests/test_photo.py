@@ -253,7 +253,7 @@ def test_bad_masks_are_refused_before_any_work(tiny_pipeline, two_faces):
 @pytest.mark.parametrize(
     "task, scale, expected",
     [
-        (Denoising(sigma=0.1), 0.5, Denoising(sigma=0.1)),  # a small face keeps the photo's noise
+        (Denoising(sigma=0.1), 0.5, Denoising(sigma=0.2)),  # enlarged 2x: its noise band as 0.2
         (Denoising(sigma=0.1), 2.0, Denoising(sigma=0.05)),  # averaging 2 x 2 halves it
         (Quantization(levels=5), 1.2, Quantization(levels=5)),  # near 64 px: still quantized
         (Quantization(levels=5), 3.0, Denoising(sigma=0.25 / math.sqrt(12) / 3)),

@@ -276,3 +276,10 @@ def test_large_photos_get_the_wiener_step_without_grouping(monkeypatch):
     alone = pilot_wiener(noisy[None], pilot[None], 0.1, stride=tasks.PHOTO_STRIDE)[0]
     torch.testing.assert_close(tasks.photo_wiener(noisy, pilot, 0.1), alone)
     assert not torch.allclose(grouped, alone), "a photo within the budget is filtered grouped"
+
+
+@pytest.mark.parametrize(("size", "sigma"), [(128, 0.05), (64, 0.1), (32, 0.2), (4, 1.0)])
+def test_a_faces_noise_in_its_frame_scales_with_64_over_its_size(size, sigma):
+    """Averaged down (128 px) the noise halves; enlarged (32 px), the photo's noise is as strong
+    as white noise of twice its sigma at the frequencies the frame holds; never above 1."""
+    assert Denoising(sigma=0.1).at_size(size).sigma == pytest.approx(sigma)
