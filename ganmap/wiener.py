@@ -119,7 +119,9 @@ def _shrink(
             f"got {search!r} (the group is 1 or more windows)"
         )
     colour = OPPONENT.to(noisy) if channels == 3 else torch.eye(1).to(noisy)
-    noisy, pilot = (torch.einsum("dc,nchw->ndhw", colour, x) for x in (noisy, pilot))
+    own_pilot = pilot is noisy  # the first stage: its windows are transformed once, not twice
+    noisy = torch.einsum("dc,nchw->ndhw", colour, noisy)
+    pilot = noisy if own_pilot else torch.einsum("dc,nchw->ndhw", colour, pilot)
     dct = dct_matrix(patch)
     square, across = torch.kron(dct, dct).to(noisy), dct_matrix(group).to(noisy)
 
@@ -144,11 +146,10 @@ def _shrink(
         windows = corners.shape[1]
         pixels = (corners[..., None] + inside).flatten(1)  # (N, windows * group * patch^2)
         every = pixels[:, None].expand(-1, channels, -1)
-        stacked = (
-            transform(image.gather(2, every).view(n, channels, windows, group, patch * patch))
-            for image in (values, references)
-        )
-        shrunk, kept = rule(*stacked)
+        shape = (n, channels, windows, group, patch * patch)
+        coefficients = transform(values.gather(2, every).view(shape))
+        pilot_c = coefficients if own_pilot else transform(references.gather(2, every).view(shape))
+        shrunk, kept = rule(coefficients, pilot_c)
         weight = 1 / kept.sum(dim=(1, 3, 4)).clamp_min(1e-8)  # (N, windows)
         weighted = transform(shrunk, inverse=True) * weight[:, None, :, None, None]
         total.scatter_add_(2, every, weighted.flatten(2))
@@ -185,16 +186,16 @@ def _match(
     reference = luminance[:, None, first:last]
     rows = tops - first
     left_out = (lefts + shifts[:, None] < 0) | (lefts + shifts[:, None] > width - patch)
-    distances = []
+    by_row = []  # per vertical shift: (N, horizontal shifts, windows rows, windows across)
     for dy in shifts.tolist():
         band = padded[:, search + first + dy : search + last + dy]
         shifted = torch.stack([band[:, :, dx : dx + width] for dx in range(len(shifts))], 1)
-        across = F.pad((reference - shifted).square().cumsum(-1), (1, 0))  # row by row
-        rowwise = across[..., lefts + patch] - across[..., lefts]  # (N, shifts, rows, windows)
+        running = F.pad((reference - shifted).square().cumsum(-1), (1, 0))  # row by row
+        rowwise = running[..., lefts + patch] - running[..., lefts]  # (N, shifts, rows, windows)
         box = rowwise[:, :, rows[:, None] + torch.arange(patch).to(rows)].sum(-2)
         out = (tops + dy < 0) | (tops + dy > height - patch)
-        distances.append(box.masked_fill(out[:, None] | left_out[:, None], math.inf))
-    distances = torch.cat(distances, 1).flatten(2)  # (N, shifts^2, windows)
+        by_row.append(box.masked_fill(out[:, None] | left_out[:, None], math.inf))
+    distances = torch.cat(by_row, 1).flatten(2)  # (N, shifts^2, windows)
     distances[:, len(distances[0]) // 2] = -1  # no shift: the window itself, first even in a
     # flat region, where other windows are as near, so that every pixel is covered
     nearest = distances.topk(group, dim=1, largest=False).indices
