@@ -55,7 +55,10 @@ def candidates(vary: list[str]) -> list[dict]:
         name, _, values = entry.partition("=")
         if name not in types or not values:
             raise ValueError(f"expected FIELD=V1,V2,... with a field of {', '.join(types)}")
-        grid[name] = [PARSERS[types[name]](value) for value in values.split(",")]
+        try:
+            grid[name] = [PARSERS[types[name]](value) for value in values.split(",")]
+        except ValueError as error:
+            raise ValueError(f"{name} takes {types[name]} values: {error}") from error
     distinct = {}
     for combination in itertools.product(*grid.values()):
         change = dict(zip(grid, combination, strict=True))
