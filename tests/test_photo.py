@@ -129,6 +129,31 @@ def test_holes_too_large_for_the_biharmonic_fill_are_filled_by_push_pull(monkeyp
     assert filled.min() >= photo.min() - 1e-6 and filled.max() <= photo.max() + 1e-6
 
 
+def square_face(x: float, y: float, side: float = 40) -> faces.Face:
+    """A face whose box is `side` px square around (x, y), landmarks at the centre."""
+    box = (x - side / 2, y - side / 2, x + side / 2, y + side / 2)
+    return faces.Face(box=box, landmarks=np.full((5, 2), (x, y)))
+
+
+def test_weak_hog_faces_are_kept_only_where_the_cnn_finds_them_too(monkeypatch):
+    strong, weak, false = square_face(30, 40), square_face(100, 40), square_face(170, 40)
+    scores = [(strong, 1.0), (weak, -0.2), (false, -0.5)]
+    monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: scores)
+    cnn_face = square_face(102, 41)  # the CNN sees the weak face, a little shifted
+    checked = []
+
+    def cnn_around(pixels, centre, reach, face=None):
+        checked.append(centre)
+        return [cnn_face, square_face(100, 140)] if centre[0] == 100 else []
+
+    monkeypatch.setattr(faces, "_cnn_around", cnn_around)
+    found = detect_faces(torch.zeros(3, 80, 220))
+    assert checked == [(100, 40), (170, 40)], "only the weak detections are checked"
+    assert [face.box for face in found] == [strong.box, cnn_face.box], (
+        "the strong face stays, the weak one is replaced by the CNN's, the false one is dropped"
+    )
+
+
 @needs_val
 def test_landmarks_of_placed_frames_land_on_the_template(two_faces):
     photo, truths = two_faces
