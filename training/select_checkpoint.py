@@ -27,7 +27,7 @@ def reconstruction_psnr(
     snapshot: Path, faces: torch.Tensor, iterations: int, restarts: int
 ) -> float:
     generator, discriminator = (
-        cls.from_pretrained(snapshot / name).requires_grad_(False)
+        cls.from_pretrained(snapshot / name).requires_grad_(False).to(faces.device)
         for name, cls in COMPONENTS.items()
     )
     solution = solve(
@@ -48,7 +48,8 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=1, help="skip the epochs before this one")
     args = parser.parse_args()
 
-    faces = torch.stack(list(FaceFolder(args.data, limit=args.limit)))
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # the solver follows the faces
+    faces = torch.stack(list(FaceFolder(args.data, limit=args.limit))).to(device)
     results_file = args.run / "selection.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     for snapshot in sorted(args.run.glob("epoch-*")):
