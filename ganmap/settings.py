@@ -60,8 +60,9 @@ class Settings:
             results alone and in a batch of 8 were identical, in both precisions). The trade-off:
             bfloat16 autocast ran batches of 8 1.4-1.7x faster than float32 on this project's
             CPU (AVX512-BF16) and scored within 0.13 dB PSNR of it on every task (same faces);
-            float32 is the reference arithmetic, and the one to choose on CPUs without bf16
-            instructions, where bfloat16 may be emulated and slower (not measured here).
+            float32 is the reference arithmetic. Where the device has no bfloat16 arithmetic
+            of its own, "bfloat16" runs in float32 (`ganmap.solver.runs_bfloat16`): emulated,
+            it took one face 28x longer than float32 on an AVX2-only CPU.
     """
 
     lam: float
