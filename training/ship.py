@@ -50,8 +50,22 @@ def validation_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def card(summary: dict, selection: dict, report: dict, encoder_note: str) -> str:
+def training_section(summary: dict) -> str:
+    """The card's "Training" section for a run trained from scratch, from its checkpoint and log."""
     args = summary["args"]
+    return f"""## Training
+- Data: {args["limit"] or 7500} aligned CelebA faces (the project's training split of 7,500 faces,
+  half-size JPEGs), DCGAN crop (centre square of 108/178 of the width) resized to 64 x 64, random
+  horizontal flips.
+- Model: DCGAN (Radford et al.), latent dimension {args["latent_dim"]}, width {args["width"]}, z ~ U[-1, 1].
+- Optimiser: Adam, step size {args["lr"]}, beta1 {args["beta1"]}, batch {args["batch_size"]}, non-saturating GAN loss.
+- Run: stopped after {summary["steps"]} steps ({summary["steps"] * args["batch_size"] / 7500:.1f} epochs), {summary["hours"]:.1f} hours of steps on a 2-core CPU (sum of
+  the logged step times), seed {args["seed"]}; the shipped weights are the snapshot chosen below,
+  with the generator's batch-norm statistics recalibrated on 8,192 samples.
+- Command: `python training/train.py --data ../shared/data/celeba/train --out runs/dcgan --epochs {args["epochs"]}`"""
+
+
+def card(training: str, selection: dict, report: dict, encoder_note: str) -> str:
     data = card_metadata()
     chosen = max(selection, key=selection.get)
     selection_rows = "\n".join(
@@ -88,16 +102,7 @@ restored = pipe("face_with_hole.png", task="inpainting").image
 Trained on CelebA, which is available for **non-commercial research purposes only**; these
 weights inherit that restriction. The ganmap code is MIT-licensed.
 
-## Training
-- Data: {args["limit"] or 7500} aligned CelebA faces (the project's training split of 7,500 faces,
-  half-size JPEGs), DCGAN crop (centre square of 108/178 of the width) resized to 64 x 64, random
-  horizontal flips.
-- Model: DCGAN (Radford et al.), latent dimension {args["latent_dim"]}, width {args["width"]}, z ~ U[-1, 1].
-- Optimiser: Adam, step size {args["lr"]}, beta1 {args["beta1"]}, batch {args["batch_size"]}, non-saturating GAN loss.
-- Run: stopped after {summary["steps"]} steps ({summary["steps"] * args["batch_size"] / 7500:.1f} epochs), {summary["hours"]:.1f} hours of steps on a 2-core CPU (sum of
-  the logged step times), seed {args["seed"]}; the shipped weights are the snapshot chosen below,
-  with the generator's batch-norm statistics recalibrated on 8,192 samples.
-- Command: `python training/train.py --data ../shared/data/celeba/train --out runs/dcgan --epochs {args["epochs"]}`
+{training}
 
 {encoder_note}
 
@@ -133,6 +138,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=BUNDLED)
     parser.add_argument("--encoder-note", default="", help="how the encoder was trained, if any")
     parser.add_argument(
+        "--training-note",
+        type=Path,
+        help="Markdown file: the card's Training section, for a run whose checkpoint.pt is not at "
+        "hand (e.g. trained on a lent GPU); default: written from --run's checkpoint and log",
+    )
+    parser.add_argument(
         "--card-only",
         action="store_true",
         help="rewrite only the model card (new figures) and the per-task defaults, not the "
@@ -145,7 +156,11 @@ def main() -> None:
     pipe = RestorationPipeline.from_pretrained(args.snapshot)
     selection = json.loads((run / "selection.json").read_text())
     report = json.loads(args.validation.read_text())
-    pipe.card = card(training_summary(run), selection, report, args.encoder_note)
+    if args.training_note is not None:
+        training = args.training_note.read_text().strip()
+    else:
+        training = training_section(training_summary(run))
+    pipe.card = card(training, selection, report, args.encoder_note)
     if not pipe.task_defaults:
         print(f"warning: {args.snapshot} has no {DEFAULTS_NAME}: every task will run with the "
               "generic settings; run training/tune_defaults.py --write on it first")  # fmt: skip
