@@ -64,10 +64,15 @@ def runs_bfloat16(device: torch.device) -> bool:
     return True
 
 
+def effective_precision(device: torch.device, precision: str) -> str:
+    """The precision that runs on `device`: "bfloat16" only where `runs_bfloat16`, else float32
+    (see `Settings.precision`)."""
+    return precision if precision != "bfloat16" or runs_bfloat16(device) else "float32"
+
+
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    """The forward passes' precision: "float32", or "bfloat16" autocast where the device has
-    bfloat16 arithmetic (`runs_bfloat16`; float32 elsewhere, see `Settings.precision`)."""
-    if precision == "bfloat16" and runs_bfloat16(device):
+    """The forward passes' precision: "float32", or "bfloat16" autocast (`effective_precision`)."""
+    if effective_precision(device, precision) == "bfloat16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
