@@ -315,7 +315,12 @@ def make_restore(
             flags.finish(session, flag)
         seconds = time.perf_counter() - started
 
-        own_files(result.before, result.after, *(image for image, _ in result.faces))
+        own_files(
+            result.before,
+            result.after,
+            *(image for image, _ in result.faces),
+            *(candidate for candidate, _ in result.candidates),
+        )
         files = write_downloads(result, task, downloads / uuid.uuid4().hex)
         candidates = [
             (candidate, f"#{rank}: objective {loss:.4g}")

@@ -23,6 +23,7 @@ from app_helpers import (
     serve,
     upload,
 )
+from gradio import processing_utils
 from gradio_client.exceptions import AppError
 from PIL import Image
 
@@ -282,6 +283,29 @@ def test_stop_aborts_the_solver(pipe, tmp_path):
     assert seen == [1, 2, 3]
     assert outputs == tuple(gr.skip() for _ in range(7)), "outputs are left as they were"
     flags.stop("session")  # a late Stop, after the run, is harmless
+
+
+def test_equal_runs_share_no_output_file(pipe, tmp_path):
+    """Gradio names an output image's file by a hash of its bytes and rewrites it in place, so two
+    users getting equal results at once must still get separate files: otherwise one download can
+    read the file mid-rewrite and come back short (the load test met this once in CI)."""
+    handler = make_restore(pipe, StopFlags(), tmp_path / "downloads")
+    request = SimpleNamespace(session_hash="session")
+    photo = Image.new("RGB", (80, 80), (90, 120, 200))
+
+    def cached_files(outputs: tuple) -> set[str]:
+        comparison, faces, _, _, _, candidates, _ = outputs
+        images = [*comparison, *(image for image, _ in faces + candidates)]
+        assert len(images) == 6, "before, after, the face seen and restored, two candidates"
+        return {
+            processing_utils.save_pil_to_cache(image, tmp_path, format="png") for image in images
+        }
+
+    first, second = (
+        cached_files(handler(photo, "denoising", AS_IS, CENTRE, 0.003, 2, 2, 0, request))
+        for _ in range(2)
+    )
+    assert not first & second, f"equal runs share Gradio's files: {sorted(first & second)}"
 
 
 def test_editor_strokes_become_the_mask():
