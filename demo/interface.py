@@ -48,7 +48,7 @@ from .pipeline import (
 from .uploads import editor_parts, fitted, log, read_photo, user_error
 
 #: Caps on the sliders (checked again on the server, since the API can be called directly). The
-#: pipeline's defaults (30 iterations x 4 restarts, then the feature refinement) take under a
+#: pipeline's defaults (15-30 iterations x 4 restarts, then the feature refinement) take about a
 #: second a face on a 2-core CPU such as a free Space; the caps allow a minute or two.
 MAX_ITERATIONS = 1000
 MAX_RESTARTS = 16
