@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from ganmap import Generator, RestorationPipeline
+from ganmap.data import FaceFolder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))
@@ -51,6 +52,15 @@ def test_a_run_writes_models_logs_samples_and_checkpoint(faces, tmp_path):
     ]
     for snapshot in ("epoch-001", "epoch-002", "final"):
         RestorationPipeline.from_pretrained(tmp_path / snapshot)  # the layout the pipeline reads
+
+
+def test_the_faces_are_decoded_once_without_loss(faces):
+    """Training reads every face once into uint8: the same pixels the dataset gives."""
+    dataset = FaceFolder(faces)
+    held = train.decoded(dataset, workers=0)
+    assert held.dtype == torch.uint8 and held.shape == (16, 3, 64, 64)
+    expected = torch.stack([dataset[i] for i in range(len(dataset))])
+    assert torch.equal(held.float() / 255, expected), "decoding lost or moved pixels"
 
 
 def test_a_stopped_run_resumes_exactly(faces, tmp_path):

@@ -56,7 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
-    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    parser.add_argument("--workers", type=int, default=0, help="processes decoding the images")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--checkpoint-every", type=int, default=100, help="steps")
     parser.add_argument("--sample-every", type=int, default=500, help="steps")
@@ -86,6 +86,14 @@ def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, rank: int, wor
     """This process's batches (lists of indices) for one epoch; every process sees a distinct shard."""
     order = torch.randperm(n, generator=draws(seed, ORDER, epoch)).tolist()[rank::world]
     return [order[i : i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
+
+
+def decoded(faces: FaceFolder, workers: int) -> torch.Tensor:
+    """Every face as one uint8 tensor (N, 3, 64, 64), decoded once rather than once an epoch: on a
+    GPU (an H200), a loader decoding the JPEGs every epoch held training to about 1,600 images/s.
+    7,500 faces take 92 MB; the training crop is already 8-bit, so nothing is lost."""
+    loader = DataLoader(faces, batch_size=256, num_workers=workers)
+    return torch.cat([(batch * 255).round().to(torch.uint8) for batch in loader])
 
 
 def plot_losses(log_file: Path, out_file: Path) -> None:
@@ -218,8 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     if main_process:
         (out / "samples").mkdir(parents=True, exist_ok=True)
 
-    # data
-    faces = FaceFolder(args.data, limit=args.limit)
+    # data, decoded once and kept where the models are
+    faces = decoded(FaceFolder(args.data, limit=args.limit), args.workers).to(device)
     steps_per_epoch = len(faces) // (args.batch_size * world)
     if steps_per_epoch == 0:
         sys.exit(f"{len(faces)} images are fewer than one batch of {args.batch_size} x {world}")
@@ -262,12 +270,11 @@ def main(argv: list[str] | None = None) -> None:
     while step < total_steps:
         epoch, first = divmod(step, steps_per_epoch)
         batches = epoch_batches(len(faces), args.batch_size, epoch, args.seed, rank, world)
-        loader = DataLoader(faces, batch_sampler=batches[first:], num_workers=args.workers)
-        for real in loader:
+        for indices in batches[first:]:
+            real = faces[torch.tensor(indices, device=device)].float() / 127.5 - 1
             rng = draws(args.seed, STEP, step, rank)
-            flip = torch.rand(len(real), generator=rng) < 0.5
+            flip = (torch.rand(len(real), generator=rng) < 0.5).to(device)
             real = torch.where(flip[:, None, None, None], real.flip(-1), real)
-            real = (real * 2 - 1).to(device)
             z = (torch.rand(len(real), args.latent_dim, generator=rng) * 2 - 1).to(device)
 
             losses = gan_step(g_model, d_model, opt_g, opt_d, real, z)
