@@ -48,8 +48,8 @@ from .pipeline import (
 from .uploads import editor_parts, fitted, log, read_photo, user_error
 
 #: Caps on the sliders (checked again on the server, since the API can be called directly). The
-#: pipeline's defaults (15-30 iterations x 4 restarts, then the feature refinement) take about a
-#: second a face on a 2-core CPU such as a free Space; the caps allow a minute or two.
+#: pipeline's defaults (15-30 iterations x 4 restarts, then the feature refinement) take 1-1.5 s
+#: a face on a 2-core CPU without bf16 arithmetic (float32); the caps allow a minute or two.
 MAX_ITERATIONS = 1000
 MAX_RESTARTS = 16
 #: The slider's largest lambda. Measured on 3 generated faces (`pipe(corrupt(face, task), task,
