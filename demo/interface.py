@@ -524,9 +524,15 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
         upload.upload(on_upload, upload, [editor, upload_note], api_name="upload")
 
         def on_task(name: str) -> tuple:
-            cleared = f"Switched to **{task_label(name)}**: the previous results were cleared."
+            """A new task: its photo label, the results cleared, and its own tuned settings (the
+            tasks' defaults differ, e.g. 15 or 30 iterations)."""
+            cleared = (
+                f"Switched to **{task_label(name)}**: the previous results were cleared and the "
+                "settings set to this task's defaults."
+            )
             hidden = gr.update(visible=False)
-            return gr.update(label=PHOTO_LABELS[name]), None, [], None, cleared, None, [], hidden
+            editor_and_outputs = (gr.update(label=PHOTO_LABELS[name]), None, [], None, cleared)
+            return *editor_and_outputs, None, [], hidden, *defaults[name]
 
         framing.change(
             lambda name: gr.update(visible=name == CENTRE),
@@ -534,7 +540,9 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
             candidates,
             api_visibility="private",
         )
-        task.change(on_task, task, [editor, *outputs], api_visibility="private")
+        task.change(
+            on_task, task, [editor, *outputs, lam, iterations, restarts], api_visibility="private"
+        )
         reset.click(
             lambda name: defaults[name], task, [lam, iterations, restarts], api_visibility="private"
         )

@@ -19,6 +19,8 @@ import pytest
 from app_helpers import example_files, serve
 from PIL import Image
 
+from ganmap import GENERIC, RestorationPipeline
+
 CHROMIUM = Path("/usr/bin/chromium")
 #: Headless, and no connection of Chromium's own (refused on the test machines anyway).
 CHROMIUM_ARGS = [
@@ -44,10 +46,10 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def pipe(request):
     if SCREENSHOT:
-        from ganmap import RestorationPipeline
-
         return RestorationPipeline.from_pretrained(os.environ.get("GANMAP_MODEL") or None)
-    return request.getfixturevalue("tiny_pipeline")
+    tiny = request.getfixturevalue("tiny_pipeline")
+    own = {"colorization": GENERIC.update(iterations=7)}  # a task whose defaults differ
+    return RestorationPipeline(tiny.generator, tiny.discriminator, defaults=own)
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +134,7 @@ def test_upload_restore_and_see_the_result(browser, app_url, photos, pipe, tmp_p
         expect(page.locator("#comparison img")).to_have_count(0)
         page.locator("#run").click()  # the same photo, restored for the new task
         expect(page.locator("#summary")).to_contain_text("Colorization")
+        expect(page.locator("#summary")).to_contain_text("at most 7 iterations")  # its defaults
         page.screenshot(path=str(tmp_path / f"{viewport[0]}x{viewport[1]}.png"))
     finally:
         page.close()
