@@ -530,9 +530,8 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                 f"Switched to **{task_label(name)}**: the previous results were cleared and the "
                 "settings set to this task's defaults."
             )
-            hidden = gr.update(visible=False)
-            editor_and_outputs = (gr.update(label=PHOTO_LABELS[name]), None, [], None, cleared)
-            return *editor_and_outputs, None, [], hidden, *defaults[name]
+            cleared_outputs = (None, [], None, cleared, None, [], gr.update(visible=False))
+            return gr.update(label=PHOTO_LABELS[name]), *cleared_outputs, *defaults[name]
 
         framing.change(
             lambda name: gr.update(visible=name == CENTRE),
