@@ -39,7 +39,7 @@ from tqdm import tqdm
 from ganmap.data import FaceFolder
 from ganmap.hub import default_card, load_components, save_components
 from ganmap.images import to_pil
-from ganmap.models import Discriminator, Generator, to_unit
+from ganmap.models import Discriminator, Generator, from_unit, to_unit
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         epoch, first = divmod(step, steps_per_epoch)
         batches = epoch_batches(len(faces), args.batch_size, epoch, args.seed, rank, world)
         for indices in batches[first:]:
-            real = faces[torch.tensor(indices, device=device)].float() / 127.5 - 1
+            real = from_unit(faces[torch.tensor(indices, device=device)].float() / 255)
             rng = draws(args.seed, STEP, step, rank)
             flip = (torch.rand(len(real), generator=rng) < 0.5).to(device)
             real = torch.where(flip[:, None, None, None], real.flip(-1), real)
