@@ -2,9 +2,9 @@
 
 The detector is dlib's HOG face detector (built into `dlib-bin`), the landmarks are dlib's 5-point
 shape predictor; dlib's CNN ("mmod") detector, which also finds turned and tilted faces but costs
-about 4 s per megapixel, checks what HOG is unsure of, and searches the whole photo where HOG
-finds nothing (or always, with `cnn=True`). Both models ship, under CC0, in
-`face_recognition_models`; nothing is downloaded. HOG sees faces from about 80 px across, so
+about 10 s per megapixel (2 threads), checks what HOG is unsure of, and searches the whole photo
+where HOG finds nothing (or always, with `cnn=True`), shrunk to its budget if need be. Both models
+ship, under CC0, in `face_recognition_models`; nothing is downloaded. HOG sees faces from about 80 px across, so
 photos are first enlarged until the smallest face worth restoring (`MIN_FACE` px) reaches that
 size, within a pixel budget that keeps detection well under a second (the CNN gets a smaller
 budget).
@@ -12,7 +12,7 @@ budget).
 HOG alone misses turned faces, faces with sunglasses or closed eyes, and small noisy ones, but it
 does score most of them, only low, among false faces on clothes and backgrounds. So a weak HOG
 detection (`HOG_PROPOSAL` to `HOG_THRESHOLD`) is kept where the CNN, shown a crop twice its size,
-finds the same face in it (about 0.12 s per crop). On 126 faces of a photo set (seed 2, 63
+finds the same face in it (about 0.3 s per crop). On 126 faces of a photo set (seed 2, 63
 photos), as each corruption shows them to the detector, this raised the faces found from 88% to
 96% of the gray ones, 84% to 96% noisy, 87% to 96% posterized, 66% to 79% 4x smaller and 90% to
 93% with a hole, with 2-3 false faces in the 63 photos instead of 0-3, for 0.2-0.6 s more per
@@ -41,7 +41,7 @@ HOG_THRESHOLD = 0.3  # score above which a HOG detection counts (dlib's default 
 # faces through on enlarged photos: 0.04-0.25 measured on patterned clothes, 0.5-2.6 on faces)
 HOG_PROPOSAL = -0.8  # score above which a weaker HOG detection is checked by the CNN (-1.0: 2.5x
 # the crops to check, +1% of noisy faces found)
-MAX_CNN_PIXELS = 100_000  # the CNN's budget on a whole photo (about 0.4 s on one core)
+MAX_CNN_PIXELS = 100_000  # the CNN's budget on a whole photo (about 1 s)
 CNN_FACE = 100  # px across: how large a region's face is shown to the CNN
 CNN_DETECTOR = "mmod_human_face_detector.dat"
 LANDMARKS = "shape_predictor_5_face_landmarks.dat"
@@ -123,10 +123,15 @@ def _push_pull(weighted: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return weighted + (1 - weight) * up
 
 
-def detection_scale(height: int, width: int, min_face: float, budget: int) -> float:
+def detection_scale(
+    height: int, width: int, min_face: float, budget: int, *, shrink: bool = False
+) -> float:
     """How much a photo is enlarged before detection: enough for faces of `min_face` px to reach
-    HOG_FACE px, at most `budget` pixels in all, never shrunk."""
-    return max(1.0, min(HOG_FACE / min_face, (budget / (height * width)) ** 0.5))
+    HOG_FACE px, at most `budget` pixels in all. Never shrunk, unless `shrink`: the CNN, at
+    about 10 s per megapixel, sees a photo over its budget shrunk to it, so that only its large
+    faces are found (from about 65 px across in the shrunk photo) but in bounded time."""
+    scale = min(HOG_FACE / min_face, (budget / (height * width)) ** 0.5)
+    return scale if shrink else max(1.0, scale)
 
 
 def detect_faces(
@@ -158,7 +163,7 @@ def detect_faces(
         if face is not None and not any(_inside(face, other) for other in faces):
             faces.append(face)
     if cnn or (cnn is None and not faces):
-        scale = detection_scale(height, width, min_face, MAX_CNN_PIXELS)
+        scale = detection_scale(height, width, min_face, MAX_CNN_PIXELS, shrink=True)
         more = [face for face, _ in _find(_cnn(mmod), predictor, pixels, scale)]
         faces += [face for face in more if not any(_inside(face, other) for other in faces)]
     return reading_order(faces)
@@ -219,14 +224,16 @@ def _cnn_around(
     pixels: np.ndarray, centre: tuple[float, float], reach: float, face: float | None = None
 ) -> list[Face]:
     """Faces the CNN finds within `reach` px of `centre` (x, y) in `pixels`, in its coordinates,
-    the crop enlarged so that a face `face` px across (default: `reach`) is CNN_FACE px."""
+    the crop resized so that a face `face` px across (default: `reach`) is CNN_FACE px: enlarged
+    for a small face, shrunk for a large one, which the CNN would take seconds over at full size
+    (a crop around a 600 px face: 1.8 s, against 0.3 s shrunk)."""
     _, mmod, predictor = _dlib_models()
     height, width = pixels.shape[:2]
     x0, y0 = max(0, round(centre[0] - reach)), max(0, round(centre[1] - reach))
     x1 = min(width, round(centre[0] + reach) + 1)
     y1 = min(height, round(centre[1] + reach) + 1)
     crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
-    found = _find(_cnn(mmod), predictor, crop, max(1.0, CNN_FACE / (face or reach)))
+    found = _find(_cnn(mmod), predictor, crop, CNN_FACE / (face or reach))
     return [
         Face(
             box=(f.box[0] + x0, f.box[1] + y0, f.box[2] + x0, f.box[3] + y0),

@@ -154,6 +154,26 @@ def test_weak_hog_faces_are_kept_only_where_the_cnn_finds_them_too(monkeypatch):
     )
 
 
+def test_the_cnn_sees_large_photos_and_faces_shrunk_to_its_budget(monkeypatch):
+    """The CNN costs about 10 s per megapixel: a 2000 x 2000 photo without a HOG face is searched
+    shrunk to the CNN's pixel budget, and a 500 px face is checked shrunk to CNN_FACE px; HOG
+    still sees the photo at full size, where faces of 80 px are found."""
+    seen = []  # (pixels the detector is shown, scale)
+
+    def find(detector, predictor, pixels, scale):
+        seen.append((pixels.shape[0] * pixels.shape[1] * scale**2, scale))
+        return []
+
+    monkeypatch.setattr(faces, "_find", find)
+    assert detect_faces(torch.zeros(3, 2000, 2000)) == []
+    (hog_pixels, hog_scale), (cnn_pixels, _) = seen
+    assert hog_scale == 1 and cnn_pixels == pytest.approx(faces.MAX_CNN_PIXELS, rel=0.01)
+
+    seen.clear()
+    faces._cnn_around(np.zeros((2000, 2000, 3), np.uint8), (1000.0, 1000.0), 500.0)
+    assert seen[0][1] == pytest.approx(faces.CNN_FACE / 500), "the face shrunk to CNN_FACE px"
+
+
 @needs_val
 def test_landmarks_of_placed_frames_land_on_the_template(two_faces):
     photo, truths = two_faces
