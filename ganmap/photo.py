@@ -159,6 +159,33 @@ def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.
     return warp_to_frame(photo, frame, side, mode=per_face.sampling), per_face
 
 
+def restore_faces(
+    pipe: RestorationPipeline,
+    seen: list[tuple[torch.Tensor, Task | None]],
+    task: Task,
+    preset: str,
+    progress: bool,
+    call: dict[str, Any],
+) -> tuple[list[torch.Tensor | None], Settings]:
+    """The faces' 64 x 64 restorations (None where `seen`, from `face_task`, has no task) and
+    the settings they ran with. The faces are solved together, one pipe call per kind of task
+    (a quantized photo's larger faces are denoised), so that G and D run on all at once."""
+    restorations: list[torch.Tensor | None] = [None] * len(seen)
+    kinds: dict[str, list[int]] = {}
+    for index, (_, per_face) in enumerate(seen):
+        if per_face is not None:
+            kinds.setdefault(per_face.name, []).append(index)
+    settings = {}  # per kind
+    for name, members in kinds.items():
+        observations, tasks = zip(*(seen[i] for i in members), strict=True)
+        out = pipe(list(observations), list(tasks), preset=preset, progress=progress, **call)
+        for index, image in zip(members, out.image, strict=True):
+            restorations[index] = to_tensor(image)
+        settings[name] = out.settings
+    ran = settings.get(task.name, next(iter(settings.values()), pipe.defaults(task, preset)))
+    return restorations, ran
+
+
 def restore_photo(
     pipe: RestorationPipeline,
     image: ImageLike,
@@ -187,19 +214,17 @@ def restore_photo(
         missing = default_holes(faces, task, height, width)
         result = background(photo, missing, task)
 
-    settings = pipe.defaults(task, preset)
     observed = photo if missing is None else result  # holes filled
+    placed = [FaceFrame.from_landmarks(face.landmarks) for face in faces]  # in the output photo
+    seen = [face_task(observed, frame.resized(1 / scale), task, missing) for frame in placed]
+    restorations, settings = restore_faces(pipe, seen, task, preset, progress, call)
     restored = []
-    for face in faces:
-        placed = FaceFrame.from_landmarks(face.landmarks)  # in the output photo
-        frame = placed.resized(1 / scale)  # in the observed photo
-        observation, per_face = face_task(observed, frame, task, missing)
-        if per_face is None:  # nothing for the model to add: the face stays as the rest
-            restoration = warp_to_frame(result, placed)
-        else:
-            out = pipe(observation, per_face, preset=preset, progress=progress, **call)
-            restoration, settings = to_tensor(out.image), out.settings
-        result = add_from_frame(result, restoration - warp_to_frame(result, placed), placed)
+    for face, frame, (observation, _), restoration in zip(
+        faces, placed, seen, restorations, strict=True
+    ):
+        if restoration is None:  # nothing for the model to add: the face stays as the rest
+            restoration = warp_to_frame(result, frame)
+        result = add_from_frame(result, restoration - warp_to_frame(result, frame), frame)
         restored.append(
             RestoredFace(
                 box=face.box,

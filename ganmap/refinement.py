@@ -18,27 +18,27 @@ from __future__ import annotations
 import torch
 
 from .models import Generator, to_unit
+from .observations import Observations
 from .solver import autocast
-from .tasks import Task
 
 FEATURE_LAYER = 6  # generator.net[:6] ends with the ReLU of the 8 x 8 block: (N, 256, 8, 8)
 
 
 def refine_features(
     generator: Generator,
-    task: Task,
-    observation: torch.Tensor,
+    observed: Observations,
     latents: torch.Tensor,
     *,
+    owners: torch.Tensor | None = None,
     steps: int,
     weight: float,
     step_size: float = 0.03,
     precision: str = "float32",
 ) -> torch.Tensor:
-    """The images (N, 3, 64, 64) in [0, 1] drawn from G's 8 x 8 features of `latents` (N, nz)
+    """The images (M, 3, 64, 64) in [0, 1] drawn from G's 8 x 8 features of `latents` (M, nz)
     after `steps` Adam steps on ||task.residual(x, y)||^2 (||A(x) - y||^2 for most tasks) +
-    weight * ||h - h(z)||^2 per image (each image independent of the others: Adam's update is
-    element-wise)."""
+    weight * ||h - h(z)||^2 per image, latent m fitting observation owners[m] (default: m) with
+    its task (each image independent of the others: Adam's update is element-wise)."""
     head, tail = generator.net[:FEATURE_LAYER], generator.net[FEATURE_LAYER:]
     with torch.no_grad():
         anchor = head(latents.view(len(latents), -1, 1, 1))
@@ -48,7 +48,12 @@ def refine_features(
         with torch.enable_grad():  # callers may hold no_grad
             with autocast(latents.device, precision):
                 drawn = tail(features)
-            misfit = task.residual(to_unit(drawn.float()), observation).square().sum()
+            residuals = observed.map(
+                lambda task, y, x: task.residual(x, y).square().flatten(1).sum(1),
+                to_unit(drawn.float()),
+                owners=owners,
+            )
+            misfit = residuals.sum()
             loss = misfit + weight * (features - anchor).square().sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()  # images are independent: each h gets its own image's gradient

@@ -24,6 +24,7 @@ from torchvision.utils import make_grid
 from . import hub
 from .images import ImageError, ImageLike, centre_crop, paste_back, to_pil, to_tensor
 from .models import IMAGE_SIZE, Discriminator, Encoder, Generator, from_unit, to_unit
+from .observations import Observations
 from .refinement import refine_features
 from .settings import GENERIC, PAPER, Settings, check_preset
 from .solver import ProgressCallback, solve
@@ -155,7 +156,7 @@ class RestorationPipeline:
     def __call__(
         self,
         image: ImageLike | list[ImageLike],
-        task: str | Task = "inpainting",
+        task: str | Task | list[str | Task] = "inpainting",
         *,
         mask: ImageLike | None = None,
         lam: float | None = None,
@@ -167,7 +168,7 @@ class RestorationPipeline:
         progress: bool = True,
         **overrides: Any,
     ) -> RestorationOutput:
-        """Restore one observation, or a list of them.
+        """Restore one observation, or a list of them (solved as one batch).
 
         Args:
             image: what the user holds: the image with its hole (inpainting), a gray image
@@ -175,7 +176,9 @@ class RestorationPipeline:
                 (super-resolution: 16 x 16 for factor 4), the noisy or quantized image. PIL, a
                 numpy array (H x W [x C]) or a tensor (C x H x W), or a file path. Other sizes
                 are cut to their centre square and resized; see `ganmap.images`.
-            task: one of `ganmap.TASKS` or a Task object (e.g. `SuperResolution(factor=2)`).
+            task: one of `ganmap.TASKS` or a Task object (e.g. `SuperResolution(factor=2)`);
+                for a list of images, also a list with each image's own task, all of one name
+                (they share the name's settings), e.g. super-resolution at several factors.
             mask: inpainting only: True / white where pixels are missing, at the image's framing
                 (same height and width as `image`). None: the task's own (the centre 32 x 32).
             lam, iterations, restarts: override the preset's (see `Settings`); None keeps it.
@@ -189,32 +192,38 @@ class RestorationPipeline:
                 encoder_start, refine_steps, refine_weight, average, generator_share,
                 precision).
         """
-        task = get_task(task)
-        config = self.defaults(task, preset).update(
-            lam=lam, iterations=iterations, restarts=restarts, **overrides
-        )
         seed = check_seed(0 if seed is None else seed)
         single = not isinstance(image, list)
         inputs = [to_tensor(x) for x in ([image] if single else image)]
         if not inputs:
             raise ValueError("got an empty list of images")
+        tasks = per_image_tasks(task, len(inputs), single)
+        config = self.defaults(tasks[0], preset).update(
+            lam=lam, iterations=iterations, restarts=restarts, **overrides
+        )
         if len(inputs) * config.restarts > MAX_BATCH:
             raise ValueError(
                 f"{len(inputs)} images x {config.restarts} restarts exceeds {MAX_BATCH} at once; "
                 "pass fewer images per call"
             )
         if mask is not None:
-            task = task.with_mask(self._mask(mask, inputs))
-        observation = torch.stack([task.observe(x) for x in inputs]).to(self.device)
+            if len(set(map(id, tasks))) > 1:
+                raise ValueError(
+                    "a mask goes with one task for every image; with a task per image, give "
+                    "each its own hole as Inpainting(missing=...)"
+                )
+            tasks = [tasks[0].with_mask(self._mask(mask, inputs))] * len(inputs)
+        observed = Observations(
+            tasks, [t.observe(x).to(self.device) for t, x in zip(tasks, inputs, strict=True)]
+        )
         start = None
         if self.encoder is not None and config.encoder_start:  # restart 0 begins at E's guess
-            start = self.encoder(from_unit(task.estimate(observation)))[:, None]
+            start = self.encoder(from_unit(observed.map(lambda t, y: t.estimate(y))))[:, None]
 
         solution = solve(
             self.generator,
             self.discriminator,
-            task,
-            observation,
+            observed,
             lam=float(config.lam),
             iterations=config.iterations,
             restarts=config.restarts,
@@ -230,25 +239,28 @@ class RestorationPipeline:
         if config.refine_steps:
             drawn = refine_features(
                 self.generator,
-                task,
-                observation.repeat_interleave(count, dim=0),
+                observed,
                 solution.latents[:, :count].flatten(0, 1),
+                owners=torch.arange(len(inputs), device=self.device).repeat_interleave(count),
                 steps=config.refine_steps,
                 weight=config.refine_weight,
                 precision=config.precision,
             ).unflatten(0, (len(inputs), count))
-        restored = task.postprocess(
-            drawn.mean(1), observation, blend=config.blend, data_consistency=config.data_consistency
+        restored = observed.map(
+            lambda t, y, x: t.postprocess(
+                x, y, blend=config.blend, data_consistency=config.data_consistency
+            ),
+            drawn.mean(1),
         )
         if config.generator_share < 1:  # averaged with a restoration that errs differently
             share = config.generator_share
-            restored = share * restored + (1 - share) * task.classical(observation)
+            restored = share * restored + (1 - share) * observed.map(lambda t, y: t.classical(y))
 
         outputs = [
             dict(
                 image=to_pil(restored[i]),
-                framed=to_pil(paste_back(restored[i].cpu(), inputs[i], task.scale)),
-                observation=to_pil(observation[i]),
+                framed=to_pil(paste_back(restored[i].cpu(), inputs[i], tasks[i].scale)),
+                observation=to_pil(observed[i]),
                 candidates=[to_pil(c) for c in solution.images[i]],
                 losses=solution.losses[i].tolist(),
                 history=solution.history[:, i].tolist(),
@@ -332,6 +344,24 @@ class RestorationPipeline:
         rng = torch.Generator().manual_seed(check_seed(seed))
         z = torch.rand(count, self.generator.latent_dim, generator=rng) * 2 - 1
         return to_unit(self.generator(z.to(self.device))).clamp(0, 1).cpu()
+
+
+def per_image_tasks(task: str | Task | list[str | Task], count: int, single: bool) -> list[Task]:
+    """One task per image: `task` for each, or a list of them, one per image and of one name."""
+    if not isinstance(task, list):
+        return [get_task(task)] * count
+    if single:
+        raise ValueError("a list of tasks goes with a list of images, one task per image")
+    if len(task) != count:
+        raise ValueError(f"got {len(task)} tasks for {count} images: give one task per image")
+    tasks = [get_task(t) for t in task]
+    names = sorted({t.name for t in tasks})
+    if len(names) > 1:
+        raise ValueError(
+            f"the tasks of one call share their settings, so they must be of one kind, got "
+            f"{', '.join(names)}: restore each kind in a call of its own"
+        )
+    return tasks
 
 
 def check_seed(seed: int) -> int:

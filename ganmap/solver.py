@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .models import Discriminator, Generator, to_unit
 from .objective import data_term, prior_term
-from .tasks import Task
+from .observations import Observations
 
 ProgressCallback = Callable[[int, int, float], None]
 BETAS, EPSILON = (0.9, 0.999), 1e-8  # Adam's defaults (Kingma & Ba; torch.optim.Adam)
@@ -80,8 +80,7 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 def solve(
     generator: Generator,
     discriminator: Discriminator,
-    task: Task,
-    observation: torch.Tensor,
+    observed: Observations,
     *,
     lam: float,
     iterations: int,
@@ -95,7 +94,7 @@ def solve(
     callback: ProgressCallback | None = None,
     progress: bool = False,
 ) -> Solution:
-    """Minimise Eq. 3 for each observation (N, *task.observation_shape).
+    """Minimise Eq. 3 for each observation, each with its own task's operator A.
 
     Args:
         lam: the weight of the discriminator prior (per image, see `ganmap.objective`).
@@ -107,12 +106,11 @@ def solve(
         precision: "float32" or "bfloat16" (autocast of G and D); see `Settings.precision`.
         callback: called as callback(iteration, iterations, best mean objective) after each step.
     """
-    n, device = observation.shape[0], observation.device
+    n, device = len(observed), observed[0].device
     nz = generator.latent_dim
     z = torch.cat(
         [initial_latents(restarts, nz, seed, None if start is None else start[i]) for i in range(n)]
     ).to(device)
-    targets = observation.repeat_interleave(restarts, dim=0)
     moment, second_moment = torch.zeros_like(z), torch.zeros_like(z)
     best_loss = torch.full((n * restarts,), float("inf"), device=device)
     best_z = z.clone()
@@ -120,7 +118,7 @@ def solve(
     active = torch.ones(n, dtype=torch.bool, device=device)  # images still being solved
     history = []
 
-    bar = tqdm(range(iterations), disable=not progress, desc=task.name, unit="it", leave=False)
+    bar = tqdm(range(iterations), disable=not progress, desc=observed.name, unit="it", leave=False)
     for step in bar:
         rows = active.repeat_interleave(restarts).nonzero().squeeze(1)
         latents = z[rows].requires_grad_(True)
@@ -129,7 +127,11 @@ def solve(
                 generated = generator(latents)
                 # lambda = 0 makes the prior term vanish exactly: skip D, half the work.
                 logit = discriminator(generated) if lam else generated.new_zeros(len(rows))
-            data = data_term(targets[rows], task, to_unit(generated.float()))
+            data = observed.map(
+                lambda task, y, x: data_term(y, task, x),
+                to_unit(generated.float()),
+                owners=rows // restarts,
+            )
             loss = data + lam * prior_term(logit.float(), nz)
             # images are independent: each z gets its own loss's gradient
             (gradient,) = torch.autograd.grad(loss.sum(), latents)

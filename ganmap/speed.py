@@ -21,6 +21,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from .models import to_unit
+from .observations import Observations
 from .protocol import corrupted_inputs
 from .restoration import RestorationPipeline
 from .settings import GENERIC
@@ -90,7 +91,7 @@ def speed_report(
     for restarts in restarts_list:
         start = time.perf_counter()
         solve(
-            pipe.generator, pipe.discriminator, TASKS["denoising"], observation,
+            pipe.generator, pipe.discriminator, Observations(TASKS["denoising"], observation),
             lam=0.003, iterations=iterations, restarts=restarts, step_size=0.05,
             tolerance=-1.0, precision=precision,
         )  # fmt: skip

@@ -8,6 +8,7 @@ import torch
 
 from ganmap import TASKS
 from ganmap.models import to_unit
+from ganmap.observations import Observations
 from ganmap.refinement import refine_features
 
 
@@ -29,7 +30,9 @@ def misfit(task, image, observation) -> torch.Tensor:
 def test_no_steps_return_the_generators_own_image(tiny_pipeline, latent):
     task = TASKS["denoising"]
     image = drawn(tiny_pipeline, latent)
-    refined = refine_features(tiny_pipeline.generator, task, image, latent, steps=0, weight=0.01)
+    refined = refine_features(
+        tiny_pipeline.generator, Observations(task, image), latent, steps=0, weight=0.01
+    )
     assert torch.allclose(refined, image, atol=1e-6)
 
 
@@ -42,7 +45,7 @@ def test_refinement_fits_an_image_outside_the_generators_range_better(
     target = (image + 0.15 * torch.sin(torch.arange(64.0) / 3)).clamp(0, 1)  # G cannot draw it
     observation = task.corrupt(target, torch.Generator().manual_seed(0))
     refined = refine_features(
-        tiny_pipeline.generator, task, observation, latent, steps=30, weight=0.0
+        tiny_pipeline.generator, Observations(task, observation), latent, steps=30, weight=0.0
     )
     before, after = misfit(task, image, observation), misfit(task, refined, observation)
     assert (after < 0.9 * before).all(), (
@@ -56,7 +59,9 @@ def test_a_strong_pull_keeps_the_generators_image(tiny_pipeline, latent):
     image = drawn(tiny_pipeline, latent)
     observation = 1 - image
     free, held = (
-        refine_features(tiny_pipeline.generator, task, observation, latent, steps=20, weight=w)
+        refine_features(
+            tiny_pipeline.generator, Observations(task, observation), latent, steps=20, weight=w
+        )
         for w in (0.0, 1e4)
     )
     assert (held - image).abs().mean() < 0.1 * (free - image).abs().mean()
@@ -66,9 +71,13 @@ def test_each_image_is_refined_independently_of_the_batch(tiny_pipeline, latent)
     task = TASKS["super-resolution"]
     observation = task.corrupt(1 - drawn(tiny_pipeline, latent))
     together = refine_features(
-        tiny_pipeline.generator, task, observation, latent, steps=10, weight=0.01
+        tiny_pipeline.generator, Observations(task, observation), latent, steps=10, weight=0.01
     )
     alone = refine_features(
-        tiny_pipeline.generator, task, observation[1:], latent[1:], steps=10, weight=0.01
+        tiny_pipeline.generator,
+        Observations(task, observation[1:]),
+        latent[1:],
+        steps=10,
+        weight=0.01,
     )
     assert torch.allclose(together[1:], alone, atol=1e-5)

@@ -189,6 +189,61 @@ def test_a_face_restores_the_same_alone_and_in_any_batch(tiny_pipeline, name, pr
     assert len(stops) > 1, "the faces must stop at different steps for this test"
 
 
+def left_half_missing() -> torch.Tensor:
+    missing = torch.zeros(64, 64, dtype=torch.bool)
+    missing[:, :32] = True
+    return missing
+
+
+LIGHT_NOISE = ganmap.Denoising(sigma=0.05)
+
+
+@pytest.mark.parametrize(
+    "tasks",
+    [
+        [TASKS["super-resolution"], ganmap.SuperResolution(factor=2), TASKS["super-resolution"]],
+        [LIGHT_NOISE, ganmap.Denoising(sigma=0.2), LIGHT_NOISE],
+        [ganmap.Inpainting(missing=left_half_missing()), TASKS["inpainting"]],
+    ],
+    ids=["super-resolution factors", "noise levels", "holes"],
+)
+def test_images_with_tasks_of_their_own_restore_as_each_would_alone(tiny_pipeline, tasks):
+    """The faces of a photo meet tasks of one kind with their own parameters (a factor, a noise
+    level, a hole): solved together, each gets what it gets alone, at its observation's size."""
+    faces = tiny_pipeline.generate(len(tasks), seed=4)
+    observations = [
+        ganmap.corrupt(face, task, seed=i)
+        for i, (face, task) in enumerate(zip(faces, tasks, strict=True))
+    ]
+    settings = dict(iterations=20, restarts=2, refine_steps=5, seed=3, progress=False)
+    batch = tiny_pipeline(observations, tasks, **settings)
+    for i, (observation, task) in enumerate(zip(observations, tasks, strict=True)):
+        alone = tiny_pipeline(observation, task, **settings)
+        assert batch.observation[i].size == alone.observation.size == observation.size, i
+        assert batch.framed[i].size == alone.framed.size, i
+        assert psnr(batch.image[i], as_tensor(alone.image)) >= 45, f"image {i} ({task})"
+        assert batch.losses[i] == pytest.approx(alone.losses, rel=1e-3), i
+
+
+@pytest.mark.parametrize(
+    "image, task, kwargs, message",
+    [
+        ([np.zeros((64, 64, 3), np.uint8)] * 2, ["denoising"], {}, "got 1 tasks for 2 images"),
+        (np.zeros((64, 64, 3), np.uint8), ["denoising"], {}, "a list of tasks goes with a list"),
+        ([np.zeros((64, 64, 3), np.uint8)] * 2, ["denoising", "quantization"], {}, "one kind"),
+        (
+            [np.zeros((64, 64, 3), np.uint8)] * 2,
+            [ganmap.Inpainting(), ganmap.Inpainting(missing=left_half_missing())],
+            dict(mask=np.ones((64, 64), bool)),
+            "its own hole",
+        ),
+    ],
+)
+def test_bad_task_lists_get_a_clear_error(tiny_pipeline, image, task, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_pipeline(image, task, **kwargs, progress=False)
+
+
 def test_a_users_own_task_gets_the_generic_defaults_and_restores(tiny_pipeline, reachable_face):
     """A Task subclass only needs a name, a corruption and a forward operator (a 3 x 3 box blur)."""
 

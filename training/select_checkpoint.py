@@ -19,6 +19,7 @@ import torch
 from ganmap.data import FaceFolder
 from ganmap.hub import COMPONENTS
 from ganmap.metrics import psnr
+from ganmap.observations import Observations
 from ganmap.solver import solve
 from ganmap.tasks import Denoising
 
@@ -31,7 +32,7 @@ def reconstruction_psnr(
         for name, cls in COMPONENTS.items()
     )
     solution = solve(
-        generator, discriminator, Denoising(), faces,
+        generator, discriminator, Observations(Denoising(), faces),
         lam=0.0, iterations=iterations, restarts=restarts, step_size=0.05, tolerance=0.0,
     )  # fmt: skip
     return float(psnr(solution.images[:, 0], faces).mean())
