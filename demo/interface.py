@@ -112,24 +112,25 @@ NO_FACE_BEHIND_HOLES = (
 
 
 class Curve:
-    """The objective after each step, per face (a photo's faces are restored one after another:
-    the step count starts again at 1 for each), for the convergence plot."""
+    """The objective after each step, for the convergence plot: the mean over the faces solved
+    together, per run. A photo's faces are solved in one run; a quantized photo with faces both
+    under and over 96 px in two, the step count starting again at 1 for the second."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, int, float]] = []
-        self.faces = 0
+        self.runs = 0
 
     @property
-    def face(self) -> str:
-        return f"face {self.faces}"
+    def run(self) -> str:
+        return f"run {self.runs}"
 
     def add(self, step: int, loss: float) -> None:
         if not self.rows or step <= self.rows[-1][1]:
-            self.faces += 1
-        self.rows.append((self.face, step, float(loss)))
+            self.runs += 1
+        self.rows.append((self.run, step, float(loss)))
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["face", "iteration", "objective"])
+        return pd.DataFrame(self.rows, columns=["run", "iteration", "objective"])
 
 
 class RunStopped(Exception):
@@ -284,7 +285,7 @@ def make_restore(
             if flag.is_set():
                 raise RunStopped
             curve.add(step, loss)
-            progress((step, total), desc=f"{curve.face}: objective {loss:.4g}", unit="steps")
+            progress((step, total), desc=f"{curve.run}: objective {loss:.4g}", unit="steps")
 
         started = time.perf_counter()
         try:
@@ -477,8 +478,8 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     curve = gr.LinePlot(
                         x="iteration",
                         y="objective",
-                        color="face",
-                        title="Objective (best restart) per iteration, for each face",
+                        color="run",
+                        title="Objective (best restart, mean over the faces) per iteration",
                         height=280,
                         label="Objective",
                         elem_id="curve",

@@ -28,7 +28,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from demo.examples import EXAMPLES, GROUP_SIZE, SCRATCHES, write_examples
-from demo.interface import AS_IS, MODES, PHOTO_LABELS, StopFlags, make_restore
+from demo.interface import AS_IS, MODES, PHOTO_LABELS, Curve, StopFlags, make_restore
 from demo.pipeline import CENTRE, FacesBehindHoles, restore_faces, takes_mask
 from demo.uploads import MAX_RESULT_SIDE, MAX_SIDE, downscaled, editor_parts, fitted
 from ganmap import TASKS, NoFaceError
@@ -93,7 +93,7 @@ def test_every_task_restores_the_centre_as_an_aligned_face(client, face_file, ta
 
     assert len(candidates) == SETTINGS["restarts"]
     assert all(c["caption"].startswith("#1: objective") for c in candidates[:1])
-    objective = [row[2] for row in curve["data"]]  # (face, iteration, objective)
+    objective = [row[2] for row in curve["data"]]  # (run, iteration, objective)
     assert 1 <= len(objective) <= SETTINGS["iterations"] and np.isfinite(objective).all()
     assert summary.startswith(f"**{task[0].upper()}")
 
@@ -350,3 +350,18 @@ def test_examples_are_made_locally_and_repeat(pipe, tmp_path):
     (x, y), _, _ = SCRATCHES[0]
     assert painted[y, x] and (scratched[y, x] == 0).all(), "the strokes cover the scratches"
     assert (scratched[~painted] == pixels(first["group"])[~painted]).all(), "and nothing else"
+
+
+def test_the_curve_starts_a_new_run_where_the_step_count_starts_again():
+    """A photo's faces are solved together, so the curve has one run; a quantized photo with
+    small and large faces is solved in two, and the plot shows them apart."""
+    curve = Curve()
+    for step, loss in [(1, 9.0), (2, 8.0), (3, 7.5), (1, 6.0), (2, 5.0)]:
+        curve.add(step, loss)
+    assert curve.frame().values.tolist() == [
+        ["run 1", 1, 9.0],
+        ["run 1", 2, 8.0],
+        ["run 1", 3, 7.5],
+        ["run 2", 1, 6.0],
+        ["run 2", 2, 5.0],
+    ]

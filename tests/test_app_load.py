@@ -103,7 +103,7 @@ def restore(client: Client, face_file: Path, task: str, seed: int) -> np.ndarray
     restored = Image.open(after)
     assert (restored.size, restored.mode) == ((64, 64), "RGB"), f"{task}: restoration"
     assert len(candidates) == RESTARTS, f"{task}: one candidate per restart"
-    objective = [row[1] for row in curve["data"]]
+    objective = [row[2] for row in curve["data"]]  # (run, iteration, objective)
     assert 1 <= len(objective) <= ITERATIONS, f"{task}: objective curve length"
     assert np.isfinite(objective).all(), f"{task}: objective not finite: {objective}"
     assert summary.startswith("**"), f"{task}: summary"
