@@ -45,7 +45,7 @@ import torch
 from PIL import Image
 
 from .alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
-from .faces import MIN_FACE, detect_around_holes, detect_faces, fill_missing, reading_order
+from .faces import MIN_FACE, detect_faces, fill_missing
 from .images import ImageLike, to_pil, to_tensor
 from .models import IMAGE_SIZE
 from .settings import Settings
@@ -205,9 +205,7 @@ def restore_photo(
     result = background(photo, missing, task)
     # the classical restoration shows faces best to a detector; a face MIN_FACE px across in the
     # observed photo is `scale` times larger in it (super-resolution: 4x fewer pixels to search)
-    faces = detect_faces(result, min_face=MIN_FACE * scale)
-    if missing is not None:
-        faces = reading_order(faces + detect_around_holes(result, missing, faces))
+    faces = detect_faces(result, missing, min_face=MIN_FACE * scale)
     if not faces:
         raise NoFaceError()
     if task.takes_mask and missing is None:

@@ -154,6 +154,31 @@ def test_weak_hog_faces_are_kept_only_where_the_cnn_finds_them_too(monkeypatch):
     )
 
 
+def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(monkeypatch):
+    """A 20 px hole at (100, 40), a face found elsewhere: HOG's weak detections smaller than it beside it (parts of the
+    face around it) are not checked one by one; one CNN look around the hole finds the face. A
+    weak detection larger than the hole is checked as anywhere else."""
+    part, whole = square_face(90, 30, side=12), square_face(100, 45, side=40)
+    strong, far = square_face(30, 40), square_face(180, 40, side=12)
+    scores = [(strong, 1.0), (part, -0.2), (whole, -0.3), (far, -0.4)]
+    monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: scores)
+    around_hole = square_face(101, 41)
+    looks = []
+
+    def cnn_around(pixels, centre, reach, face=None):
+        looks.append((centre, reach))
+        return [around_hole] if face is not None else []
+
+    monkeypatch.setattr(faces, "_cnn_around", cnn_around)
+    missing = torch.zeros(80, 220, dtype=torch.bool)
+    missing[30:50, 90:110] = True
+    found = detect_faces(torch.zeros(3, 80, 220), missing)
+    assert looks == [((100, 45), 40), ((180, 40), 12), ((99.5, 39.5), 30)], (
+        "the larger weak face and the far one are checked, then the hole is looked around"
+    )
+    assert [face.box for face in found] == [strong.box, around_hole.box]
+
+
 def test_the_cnn_sees_large_photos_and_faces_shrunk_to_its_budget(monkeypatch):
     """The CNN costs about 10 s per megapixel: a 2000 x 2000 photo without a HOG face is searched
     shrunk to the CNN's pixel budget, and a 500 px face is checked shrunk to CNN_FACE px; HOG
