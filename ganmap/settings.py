@@ -45,7 +45,8 @@ class Settings:
             that no single sample reaches. On validation faces 100-131, averaging all 4
             restarts of the defaults rather than taking the best gained 0.05 dB (denoising,
             whose noise the Wiener step averages already) to 0.6 dB (colorization, inpainting),
-            and 0.4 dB at super-resolution. 1 is the paper's best restart alone.
+            and 0.4 dB at super-resolution; averaging 2 already gains as much, except at
+            colorization. 1 is the paper's best restart alone.
         generator_share: the share of G's restoration in the result (0 to 1); the rest is
             the task's classical restoration (`Task.classical`: bicubic upsampling, biharmonic
             filling, a patch denoiser, each made consistent with the observation). The two err
