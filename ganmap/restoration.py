@@ -189,8 +189,8 @@ class RestorationPipeline:
                 raising from it aborts the call.
             progress: show a tqdm bar.
             **overrides: any other field of `Settings` (step_size, blend, data_consistency,
-                encoder_start, refine_steps, refine_weight, average, generator_share,
-                precision).
+                encoder_start, refine_steps, refine_weight, refine_step_size, average,
+                generator_share, precision).
         """
         seed = check_seed(0 if seed is None else seed)
         single = not isinstance(image, list)
@@ -244,6 +244,7 @@ class RestorationPipeline:
                 owners=torch.arange(len(inputs), device=self.device).repeat_interleave(count),
                 steps=config.refine_steps,
                 weight=config.refine_weight,
+                step_size=float(config.refine_step_size),
                 precision=config.precision,
             ).unflatten(0, (len(inputs), count))
         restored = observed.map(

@@ -40,6 +40,7 @@ class Settings:
             so that the image can leave the generator's range (0 is off, as in the paper).
             See `ganmap.refinement`.
         refine_weight: how strongly those features are pulled back to the ones of z (>= 0).
+        refine_step_size: Adam's learning rate on those features (> 0).
         average: how many of the best restarts make the result (at most `restarts`): each is
             refined, and their images are averaged, a cheap step towards the posterior mean
             that no single sample reaches. On validation faces 100-131, averaging all 4
@@ -75,6 +76,7 @@ class Settings:
     encoder_start: bool = True
     refine_steps: int = 0
     refine_weight: float = 0.01
+    refine_step_size: float = 0.03
     average: int = 1
     generator_share: float = 1.0
     precision: str = "bfloat16"
@@ -93,10 +95,14 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValueError(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
-        if not isinstance(self.step_size, (int, float)) or not (
-            math.isfinite(self.step_size) and self.step_size > 0
-        ):
-            raise ValueError(f"step_size must be finite and > 0, got {self.step_size!r}")
+        for name in ("step_size", "refine_step_size"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not (math.isfinite(value) and value > 0)
+            ):
+                raise ValueError(f"{name} must be finite and > 0, got {value!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(
                 f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
