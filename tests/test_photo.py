@@ -155,9 +155,9 @@ def test_weak_hog_faces_are_kept_only_where_the_cnn_finds_them_too(monkeypatch):
 
 
 def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(monkeypatch):
-    """A 20 px hole at (100, 40), a face found elsewhere: HOG's weak detections smaller than it beside it (parts of the
-    face around it) are not checked one by one; one CNN look around the hole finds the face. A
-    weak detection larger than the hole is checked as anywhere else."""
+    """A 20 px hole at (100, 40), a face found elsewhere: HOG's weak detections smaller than the
+    hole beside it (parts of the face around it) are not checked one by one; one CNN look around
+    the hole finds the face. A weak detection larger than the hole is checked as anywhere else."""
     part, whole = square_face(90, 30, side=12), square_face(100, 45, side=40)
     strong, far = square_face(30, 40), square_face(180, 40, side=12)
     scores = [(strong, 1.0), (part, -0.2), (whole, -0.3), (far, -0.4)]
