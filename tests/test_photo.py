@@ -157,10 +157,11 @@ def test_weak_hog_faces_are_kept_only_where_the_cnn_finds_them_too(monkeypatch):
 def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(monkeypatch):
     """A 20 px hole at (100, 40), a face found elsewhere: HOG's weak detections smaller than the
     hole beside it (parts of the face around it) are not checked one by one; one CNN look around
-    the hole finds the face. A weak detection larger than the hole is checked as anywhere else."""
-    part, whole = square_face(90, 30, side=12), square_face(100, 45, side=40)
+    the hole finds the face. A weak detection much larger than the hole (over 1 / HOLE_SHARE[0]
+    times) is checked as anywhere else."""
+    part, wide = square_face(90, 30, side=12), square_face(100, 45, side=80)
     strong, far = square_face(30, 40), square_face(180, 40, side=12)
-    scores = [(strong, 1.0), (part, -0.2), (whole, -0.3), (far, -0.4)]
+    scores = [(strong, 1.0), (part, -0.2), (wide, -0.3), (far, -0.4)]
     monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: scores)
     around_hole = square_face(101, 41)
     looks = []
@@ -173,10 +174,23 @@ def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(mo
     missing = torch.zeros(80, 220, dtype=torch.bool)
     missing[30:50, 90:110] = True
     found = detect_faces(torch.zeros(3, 80, 220), missing)
-    assert looks == [((100, 45), 40), ((180, 40), 12), ((99.5, 39.5), 30)], (
-        "the larger weak face and the far one are checked, then the hole is looked around"
+    assert looks == [((100, 45), 80), ((180, 40), 12), ((99.5, 39.5), 30)], (
+        "the much larger weak face and the far one are checked, then the hole is looked around"
     )
     assert [face.box for face in found] == [strong.box, around_hole.box]
+
+
+def test_a_weak_face_holding_a_hole_of_a_faces_size_is_kept_unchecked(monkeypatch):
+    """A weak HOG face whose box holds a hole half its width (a face's hole is half its frame)
+    is kept as it is: the hole explains the low score, and the CNN is not asked."""
+    holding = square_face(100, 45, side=40)
+    scores = [(square_face(30, 40), 1.0), (holding, -0.3)]
+    monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: scores)
+    monkeypatch.setattr(faces, "_cnn_around", lambda *args, **kwargs: pytest.fail("CNN asked"))
+    missing = torch.zeros(80, 220, dtype=torch.bool)
+    missing[30:50, 90:110] = True
+    found = detect_faces(torch.zeros(3, 80, 220), missing)
+    assert holding in found
 
 
 def test_the_cnn_sees_large_photos_and_faces_shrunk_to_its_budget(monkeypatch):
