@@ -6,7 +6,7 @@ DCT windows (`ganmap.wiener.denoise`) errs like the Wiener filter and stays 0.3-
 CBM3D on small faces, and CBM3D's licence keeps it out of the package. This network learns what
 the shrinkage gets wrong: it sees the noisy image and the shrinkage's result, and adds a
 correction to the latter. Starting from the shrinkage (its last layer starts at zero), it
-reaches CBM3D's level in 45 minutes of training on 2 CPU threads, where a network that denoises
+reaches CBM3D's level in 50 minutes of training on 2 CPU threads, where a network that denoises
 from scratch (DnCNN, FFDNet) was still 8 dB short after 300 steps here. As in FFDNet (Zhang et
 al., 2018) the images are folded into 2 x 2 sub-images, a quarter of the positions and of the
 work for the same reach, and a map of the noise level rides along as one more channel, so that

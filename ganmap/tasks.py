@@ -556,8 +556,9 @@ class Denoising(Task):
         denoising, whose errors are not the generator's. On validation faces 100-163: 30.64 dB
         against the restoration's 29.18; 30.46 without grouping similar windows, 30.51 without
         the classical half of the pilot. Averaging the result with the learned denoiser's, as
-        `consistent_photo` does, added 0.06 dB on the first 100 validation faces but cost
-        quantized photos 0.09 dB (their larger faces are denoised here): not done."""
+        `consistent_photo` does, added 0.06 dB on the first 100 validation faces (the network
+        at 1,250 training steps) but cost quantized photos 0.09 dB (their larger faces are
+        denoised here): not done."""
         pilot = (image + self.classical(observation)) / 2
         filtered = [
             pilot_wiener(observation, pilot, self.sigma, patch=p, **GROUPED)
@@ -590,8 +591,8 @@ class Denoising(Task):
         """The noisy photo Wiener-filtered at its full resolution with the restored photo as the
         pilot, as `consistent` does for a face's frame (grouped, +0.2 dB on the faces of a
         second photo set, seed 1, over filtering each window alone), and averaged with the
-        learned denoiser's photo. On that set's faces: 30.79 dB averaged, 30.59 before, CBM3D
-        30.69; 29.90, 29.75 and 29.86 on faces under 128 px. The network alone is at CBM3D's
+        learned denoiser's photo. On that set's faces: 30.80 dB averaged, 30.59 before, CBM3D
+        30.69; 29.91, 29.75 and 29.86 on faces under 128 px. The network alone is at CBM3D's
         level (30.11 dB on 64 whole validation frames at sigma 0.1, CBM3D 30.09): the gain is in
         averaging two restorations whose errors differ."""
         filtered = photo_wiener(photo, image, self.sigma)

@@ -11,7 +11,7 @@ Every --eval-every steps it prints the PSNR at sigma 0.1 on the first 64 validat
 BM3D's two stages (`ganmap.wiener.denoise`), and saves a checkpoint that `--resume` continues from;
 the final weights go to OUT/denoiser (config.json + model.safetensors), which ships as
 `ganmap/assets/denoiser`. The shipped one: 1,750 steps, then `--resume --steps 2000`, a quick
-cosine down to lr / 20 (about 45 minutes on 2 CPU threads).
+cosine down to lr / 20 (about 50 minutes on 2 CPU threads).
 """
 
 from __future__ import annotations
