@@ -14,10 +14,12 @@ from PIL import Image
 
 from ganmap import Generator, RestorationPipeline
 from ganmap.data import FaceFolder
+from ganmap.denoiser import Denoiser
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))
 import train  # noqa: E402
+import train_denoiser  # noqa: E402
 import train_encoder  # noqa: E402
 import tune_defaults  # noqa: E402
 
@@ -182,3 +184,15 @@ def test_tuning_writes_the_best_candidate_into_the_model_folder(faces, tiny_pipe
     best = max(rows, key=lambda r: r["psnr"])
     tuned = RestorationPipeline.from_pretrained(tmp_path).defaults("colorization")
     assert (tuned.average, tuned.refine_steps) == (best["average"], best["refine_steps"])
+
+
+def test_the_denoiser_trains_saves_and_resumes(faces, tmp_path):
+    """Two steps, then --resume to a third: the checkpoint counts on, the weights load back."""
+    run = ["--data", str(faces), "--val", str(faces), "--out", str(tmp_path), "--width", "8",
+           "--depth", "3", "--batch-size", "2", "--eval-every", "1"]  # fmt: skip
+    train_denoiser.main([*run, "--steps", "2"])
+    assert torch.load(tmp_path / "checkpoint.pt")["step"] == 2
+    train_denoiser.main([*run, "--steps", "3", "--resume"])
+    assert torch.load(tmp_path / "checkpoint.pt")["step"] == 3
+    model = Denoiser.from_pretrained(tmp_path / "denoiser")
+    assert (model.width, model.depth, model.max_sigma) == (8, 3, 0.25)
