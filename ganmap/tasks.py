@@ -591,10 +591,9 @@ class Denoising(Task):
         """The noisy photo Wiener-filtered at its full resolution with the restored photo as the
         pilot, as `consistent` does for a face's frame (grouped, +0.2 dB on the faces of a
         second photo set, seed 1, over filtering each window alone), and averaged with the
-        learned denoiser's photo. On that set's faces: 30.80 dB averaged, 30.59 before, CBM3D
-        30.69; 29.91, 29.75 and 29.86 on faces under 128 px. The network alone is at CBM3D's
-        level (30.11 dB on 64 whole validation frames at sigma 0.1, CBM3D 30.09): the gain is in
-        averaging two restorations whose errors differ."""
+        learned denoiser's photo. On that set's faces: 30.90 dB averaged, 30.59 before, CBM3D
+        30.69; 30.01, 29.74 and 29.86 on faces under 128 px. The network alone is 0.2 dB under
+        CBM3D there (30.66 dB): the gain is in averaging two restorations whose errors differ."""
         filtered = photo_wiener(photo, image, self.sigma)
         return (filtered + denoise_learned(photo[None], self.sigma)[0]) / 2
 

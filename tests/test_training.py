@@ -196,3 +196,18 @@ def test_the_denoiser_trains_saves_and_resumes(faces, tmp_path):
     assert torch.load(tmp_path / "checkpoint.pt")["step"] == 3
     model = Denoiser.from_pretrained(tmp_path / "denoiser")
     assert (model.width, model.depth, model.max_sigma) == (8, 3, 0.25)
+
+
+def test_the_denoiser_starts_from_saved_weights_with_init(faces, tmp_path):
+    """--init takes the saved network as it is, sizes and noise levels included: at a zero step
+    size its weights come out unchanged, whatever --width says."""
+    first = Denoiser(width=8, depth=3, max_sigma=0.2)
+    torch.nn.init.normal_(first.net[-1].weight)  # not the zero start a new network has
+    first.save_pretrained(tmp_path / "first")
+    train_denoiser.main(["--data", str(faces), "--val", str(faces), "--out", str(tmp_path / "next"),
+                         "--init", str(tmp_path / "first"), "--width", "16", "--lr", "0",
+                         "--batch-size", "2", "--steps", "1"])  # fmt: skip
+    again = Denoiser.from_pretrained(tmp_path / "next" / "denoiser")
+    assert (again.width, again.depth, again.max_sigma) == (8, 3, 0.2)
+    for name, weight in first.state_dict().items():
+        assert torch.equal(again.state_dict()[name], weight), f"{name} changed at lr 0"
