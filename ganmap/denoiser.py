@@ -34,6 +34,7 @@ STRIDE = 2  # the shrinkage's windows 2 px apart: 4x faster, and the network mak
 WEIGHTS = Path(__file__).parent / "assets" / "denoiser"  # made by training/train_denoiser.py
 STRIP_PIXELS = 1_000_000  # a larger photo goes through in strips: bounds the activations' memory
 MARGIN = 32  # px of context above and below a strip: more than the network's reach (24 px)
+CPU = torch.device("cpu")
 
 
 class Denoiser(nn.Module, HubModel):
@@ -76,9 +77,10 @@ class Denoiser(nn.Module, HubModel):
 
 
 @functools.cache
-def bundled_denoiser() -> Denoiser:
-    """The denoiser shipped with the package, loaded once."""
-    return Denoiser.from_pretrained(WEIGHTS)
+def bundled_denoiser(device: torch.device = CPU) -> Denoiser:
+    """The denoiser shipped with the package, loaded once per device (so that calls on
+    several devices in one process do not move one copy back and forth)."""
+    return Denoiser.from_pretrained(WEIGHTS).to(device)
 
 
 @torch.no_grad()
@@ -86,7 +88,7 @@ def denoise_learned(noisy: torch.Tensor, sigma: float) -> torch.Tensor:
     """`noisy` (N, 3, H, W) in [0, 1] denoised by the bundled network, in strips of about
     STRIP_PIXELS; by the shrinkage alone (`ganmap.wiener.denoise`) at a noise level outside the
     ones the network was trained on, where its correction is untested."""
-    model = bundled_denoiser().to(noisy.device)
+    model = bundled_denoiser(noisy.device)
     if not model.min_sigma <= sigma <= model.max_sigma:
         return denoise(noisy, sigma)
     height, width = noisy.shape[-2:]
