@@ -32,7 +32,7 @@ SURROUNDINGS = {
     "inpainting": "keeps its pixels (holes away from the faces are filled smoothly)",
     "colorization": "stays gray: only the faces get colour",
     "super-resolution": "is enlarged with bicubic interpolation",
-    "denoising": "is denoised by a patch filter averaged with a small learned denoiser",
+    "denoising": "is denoised by a patch filter averaged with a small learned denoiser's results",
     "quantization": "is smoothed by a classical patch filter",
 }
 

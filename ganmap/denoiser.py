@@ -65,15 +65,25 @@ class Denoiser(nn.Module, HubModel):
         nn.init.zeros_(layers[-1].bias)
         self.net = nn.Sequential(*layers)
 
-    def forward(self, noisy: torch.Tensor, sigma: float) -> torch.Tensor:
+    def forward(
+        self, noisy: torch.Tensor, sigma: float, estimate: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """`noisy` denoised as `estimate` (the same shape; by default the shrinkage, as in
+        training) plus the network's correction of it. Given a better estimate than the
+        shrinkage, such as a Wiener filter's result, the correction still helps: see
+        `Denoising.consistent_photo`."""
         height, width = noisy.shape[-2:]
-        padded = F.pad(noisy, (0, width % FOLD, 0, height % FOLD), mode="replicate")
-        with torch.no_grad():
-            shrunk = denoise(padded, sigma, stride=STRIDE)
-        folded = [F.pixel_unshuffle(image, FOLD) for image in (padded, shrunk)]
+        pad = functools.partial(F.pad, pad=(0, width % FOLD, 0, height % FOLD), mode="replicate")
+        padded = pad(noisy)
+        if estimate is None:
+            with torch.no_grad():
+                estimate = denoise(padded, sigma, stride=STRIDE)
+        else:
+            estimate = pad(estimate)
+        folded = [F.pixel_unshuffle(image, FOLD) for image in (padded, estimate)]
         level = torch.full_like(folded[0][:, :1], sigma)
         correction = F.pixel_shuffle(self.net(torch.cat([*folded, level], 1)), FOLD)
-        return (shrunk + correction)[..., :height, :width]
+        return (estimate + correction)[..., :height, :width]
 
 
 @functools.cache
@@ -84,18 +94,22 @@ def bundled_denoiser(device: torch.device = CPU) -> Denoiser:
 
 
 @torch.no_grad()
-def denoise_learned(noisy: torch.Tensor, sigma: float) -> torch.Tensor:
-    """`noisy` (N, 3, H, W) in [0, 1] denoised by the bundled network, in strips of about
-    STRIP_PIXELS; by the shrinkage alone (`ganmap.wiener.denoise`) at a noise level outside the
-    ones the network was trained on, where its correction is untested."""
+def denoise_learned(
+    noisy: torch.Tensor, sigma: float, estimate: torch.Tensor | None = None
+) -> torch.Tensor:
+    """`noisy` (N, 3, H, W) in [0, 1] denoised by the bundled network (`Denoiser.forward`:
+    `estimate` corrected, by default the shrinkage), in strips of about STRIP_PIXELS. At a
+    noise level outside the ones the network was trained on, where its correction is untested:
+    `estimate` as it is, or the shrinkage (`ganmap.wiener.denoise`)."""
     model = bundled_denoiser(noisy.device)
     if not model.min_sigma <= sigma <= model.max_sigma:
-        return denoise(noisy, sigma)
+        return denoise(noisy, sigma) if estimate is None else estimate
     height, width = noisy.shape[-2:]
     rows = max(FOLD, STRIP_PIXELS // width // FOLD * FOLD)  # even, so the folding stays in phase
     strips = []
     for top in range(0, height, rows):
         start, stop = max(0, top - MARGIN), min(height, top + rows + MARGIN)
-        denoised = model(noisy[..., start:stop, :], sigma)
+        part = None if estimate is None else estimate[..., start:stop, :]
+        denoised = model(noisy[..., start:stop, :], sigma, part)
         strips.append(denoised[..., top - start : top - start + rows, :])
     return torch.cat(strips, -2).clamp(0, 1)
