@@ -38,6 +38,7 @@ from tqdm import tqdm
 from ganmap.data import list_images
 from ganmap.denoiser import Denoiser
 from ganmap.metrics import psnr
+from ganmap.tasks import Denoising
 from ganmap.wiener import denoise
 
 CROP = 48
@@ -54,10 +55,6 @@ def load_frames(folder: Path, limit: int | None = None) -> torch.Tensor:
             frames.append(pil_to_tensor(image.convert("RGB")))
     height, width = (min(f.shape[i] for f in frames) // 2 * 2 for i in (1, 2))
     return torch.stack([f[:, :height, :width] for f in frames])
-
-
-def noisy_copy(clean: torch.Tensor, sigma: float, generator=None) -> torch.Tensor:
-    return (clean + sigma * torch.randn(clean.shape, generator=generator)).clamp(0, 1)
 
 
 def resized(images: torch.Tensor, scale: float, smooth: bool) -> torch.Tensor:
@@ -122,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     validation = []  # (clean, noisy) per EVALUATED
     for scale, smooth in EVALUATED:
         clean = resized(val_frames, scale, smooth)
-        validation.append((clean, noisy_copy(clean, 0.1, noise)))
+        validation.append((clean, Denoising(0.1).corrupt(clean, noise)))
 
     def evaluate(denoiser) -> str:
         scores = [psnr(denoiser(noisy, 0.1), clean).mean().item() for clean, noisy in validation]
@@ -154,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
         model.train()
         clean = batch(frames, args.batch_size, (args.min_scale, args.max_scale))
         sigma = math.exp(torch.empty(1).uniform_(low, high).item())
-        loss = F.mse_loss(model(noisy_copy(clean, sigma), sigma), clean)
+        loss = F.mse_loss(model(Denoising(sigma).corrupt(clean), sigma), clean)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step)
         optimizer.zero_grad(set_to_none=True)
