@@ -211,3 +211,9 @@ def test_the_denoiser_starts_from_saved_weights_with_init(faces, tmp_path):
     assert (again.width, again.depth, again.max_sigma) == (8, 3, 0.2)
     for name, weight in first.state_dict().items():
         assert torch.equal(again.state_dict()[name], weight), f"{name} changed at lr 0"
+
+
+def test_the_denoiser_refuses_a_scale_range_it_cannot_draw_from(faces, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train_denoiser.main(["--data", str(faces), "--out", str(tmp_path), "--min-scale", "0"])
+    assert "need 0 < --min-scale <= --max-scale, got 0.0, 1.6" in capsys.readouterr().err

@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
         help="start from these saved weights (a denoiser folder; its sizes and noise levels)",
     )
     args = parser.parse_args(argv)
+    if not 0 < args.min_scale <= args.max_scale:
+        parser.error(f"need 0 < --min-scale <= --max-scale, got {args.min_scale}, {args.max_scale}")
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
