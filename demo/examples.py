@@ -10,8 +10,8 @@ Each example comes with its task and mode. Most are already damaged, the way a u
 the task's own corruption applied to the whole photo (`ganmap.corrupt_photo`: gray, noisy, 4x
 smaller, posterized), so "Restore it as it is" restores them. Inpainting needs to know where the
 holes are: its example is the group photo with two scratches across it, painted over with the
-brush as a person would (the editor's layer). The paper's hole in the middle of each face (the
-demo mode) is not an example: dlib's detector mostly misses faces with that hole in them.
+brush as a person would (the editor's layer). The paper's hole in the middle of each face is
+the demo mode's, not an example's.
 
 `write_examples(pipe, folder)` saves them as PNG (Gradio examples are files); the app calls it at
 start-up into a temporary folder. `python -m demo.export_examples OUT_DIR [MODEL]` exports them.

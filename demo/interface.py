@@ -103,11 +103,11 @@ NO_FACE = (
     "turned away or mostly covered. You can restore the photo's centre as one aligned face "
     "instead (the paper's framing: best when the photo is a face crop)."
 )
-#: Said too when the demo mode's holes hid the faces: the detector mostly misses them.
+#: Said too when the demo mode's holes hid the faces: the detector can miss them.
 NO_FACE_BEHIND_HOLES = (
     " Here the demo mode cut the paper's 32 × 32 hole in the middle of each face, and the "
-    "detector mostly misses faces with that hole: paint a smaller hole with the brush and "
-    "restore the photo as it is."
+    "detector can miss a face with that hole (turned, or only a few pixels across): paint a "
+    "smaller hole with the brush and restore the photo as it is."
 )
 
 

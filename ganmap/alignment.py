@@ -21,9 +21,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .images import to_tensor
 from .models import IMAGE_SIZE
 
 TEMPLATE_PATH = Path(__file__).parent / "assets" / "face_template.json"
+MEAN_FACE_PATH = Path(__file__).parent / "assets" / "mean_face.png"
 FEATHER = 6.0  # aligned pixels over which a pasted face fades out beyond its frame
 
 
@@ -32,6 +34,13 @@ def face_template() -> np.ndarray:
     """(5, 2): the mean of dlib's 5 landmarks in the 64 x 64 training crop, measured on the
     training frames by training/make_face_template.py."""
     return np.asarray(json.loads(TEMPLATE_PATH.read_text())["landmarks"], dtype=np.float64)
+
+
+@functools.cache
+def mean_face() -> torch.Tensor:
+    """(3, 64, 64) in [0, 1]: the mean training crop, by training/make_face_template.py; a blurred
+    face on the template, with the eyes, nose and mouth where an aligned face has them."""
+    return to_tensor(MEAN_FACE_PATH)
 
 
 def similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -168,7 +168,7 @@ def test_no_face_found_offers_the_centre_framing(client, tmp_path):
 
 
 def test_faces_hidden_by_the_demo_holes_are_told_apart(photos):
-    """No face found after the demo mode cut its holes is said so (the detector mostly misses
+    """No face found after the demo mode cut its holes is said so (the detector can miss
     faces with the paper's hole); a photo without holes cut gets the plain NoFaceError."""
 
     class FindsNoFace:

@@ -1,11 +1,13 @@
-"""Measure the alignment template: where the training crop puts dlib's 5 landmarks, on average.
+"""Measure the alignment template: where the training crop puts dlib's 5 landmarks, on average,
+and the mean face in that crop.
 
     python training/make_face_template.py --data ../shared/data/celeba/train
 
 Runs the same detector and landmark model that `restore_photo` uses (`ganmap.faces`) on the
 whole training frames, maps the landmarks into the 64 x 64 training crop (`ganmap.data`) and
 writes their mean to ganmap/assets/face_template.json. A face warped onto this template then has
-the framing the generator was trained on.
+the framing the generator was trained on. The mean of the training crops themselves goes to
+ganmap/assets/mean_face.png: what the detector is shown where a hole hides a face.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ganmap.alignment import TEMPLATE_PATH
-from ganmap.data import celeba_crop_box, list_images
+from ganmap.alignment import MEAN_FACE_PATH, TEMPLATE_PATH
+from ganmap.data import celeba_crop_box, list_images, load_face
 from ganmap.faces import detect_faces
-from ganmap.images import to_tensor
+from ganmap.images import to_pil, to_tensor
 from ganmap.models import IMAGE_SIZE
 
 
@@ -42,6 +44,7 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="folder of whole aligned CelebA frames")
     parser.add_argument("--limit", type=int, help="use the first N frames only")
     parser.add_argument("--out", default=str(TEMPLATE_PATH))
+    parser.add_argument("--mean-face", default=str(MEAN_FACE_PATH))
     args = parser.parse_args()
 
     files = list_images(args.data)[: args.limit]
@@ -56,7 +59,10 @@ def main() -> None:
         + (f" --limit {args.limit}" if args.limit else ""),
     }
     Path(args.out).write_text(json.dumps(template, indent=2) + "\n")
+    mean = sum(load_face(path).double() for path in tqdm(files, desc="mean face")) / len(files)
+    to_pil(mean.float()).save(args.mean_face)
     print(f"{len(found)} of {len(files)} frames had one face; template written to {args.out}")
+    print(f"the mean of {len(files)} training crops written to {args.mean_face}")
 
 
 if __name__ == "__main__":
