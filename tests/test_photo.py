@@ -204,6 +204,33 @@ def test_a_holes_pixels_give_back_the_face_frame_it_was_cut_from(angle):
     assert error < 1, f"the frame's corners are {error:.2f} px off"
 
 
+@pytest.mark.parametrize(
+    ("scale", "shift", "fits"),
+    [
+        (1.0, 0, True),
+        (1.3, 0, True),
+        (0.75, 0, True),
+        (1.0, 9, True),
+        (2.0, 0, False),
+        (0.5, 0, False),
+        (1.0, 12, False),
+    ],
+)
+def test_a_hole_is_a_faces_own_where_its_frame_fits_the_faces(scale, shift, fits):
+    """A face on the template of an upright frame 96 px across; a square hole `scale` times
+    the paper's hole's size, `shift` aligned px to the right of the frame's centre."""
+    face_frame = frame_at(1.5, 0, (20.0, 30.0))
+    face = faces.Face(box=(0, 0, 1, 1), landmarks=face_frame.to_photo(face_template()))
+    side = round(32 * 1.5 * scale)
+    x, y = face_frame.to_photo(np.array([[31.5 + shift, 31.5]]))[0]
+    missing = torch.zeros(200, 200, dtype=torch.bool)
+    missing[
+        round(y - side / 2) : round(y + side / 2), round(x - side / 2) : round(x + side / 2)
+    ] = 1
+    (hole,) = faces._holes(missing)
+    assert faces._fits(face, hole) == fits
+
+
 def test_a_hole_shows_the_mean_face_in_the_fills_colour_and_nothing_else_changes():
     photo = torch.full((3, 120, 160), 0.5)
     missing = torch.zeros(120, 160, dtype=torch.bool)
@@ -216,9 +243,21 @@ def test_a_hole_shows_the_mean_face_in_the_fills_colour_and_nothing_else_changes
 
 
 @needs_val
+def test_landmarks_of_a_found_box_are_the_detectors(two_faces):
+    """Landmarks predicted again for a face's box, from a crop at another scale, land where the
+    detector put them (measured: within 0.4 and 0.7 px)."""
+    photo, _ = two_faces
+    pixels = faces._to_pixels(photo)
+    for face in detect_faces(photo):
+        error = np.abs(faces._landmarks(pixels, face.box) - face.landmarks).max()
+        assert error < 1, f"landmarks {error:.2f} px from the detector's"
+
+
+@needs_val
 def test_faces_behind_the_papers_holes_are_found(two_faces):
-    """With the eyes and nose hidden, dlib guesses their landmarks from the rest of the face:
-    measured 1.8 and 4.0 aligned px from the template on average (0.9 and 1.9 unhidden)."""
+    """The eyes and nose hidden, their landmarks are found with the mean face shown in the hole
+    (measured: 0.9 and 1.1 aligned px from the template on average; 1.8 and 4.0 over the smooth
+    fill alone; 0.9 and 1.9 without holes)."""
     photo, truths = two_faces
     missing = torch.zeros(photo.shape[1:], dtype=torch.bool)
     for truth in truths:
@@ -227,7 +266,7 @@ def test_faces_behind_the_papers_holes_are_found(two_faces):
     assert len(found) == 2, f"expected the two faces, found {len(found)}"
     for face, truth in zip(found, truths, strict=True):
         error = np.linalg.norm(truth.to_aligned(face.landmarks) - face_template(), axis=1).mean()
-        assert error < 5, f"landmarks {error:.1f} aligned px from the template"
+        assert error < 2, f"landmarks {error:.1f} aligned px from the template"
 
 
 def test_a_hole_of_a_faces_size_where_there_is_no_face_finds_none():
