@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ganmap import NoFaceError, PhotoRestorationOutput, corrupt_photo, faces
+from ganmap import photo as photo_module
 from ganmap.alignment import (
     FaceFrame,
     add_from_frame,
@@ -374,6 +375,16 @@ def test_super_resolution_output_is_four_times_the_observation(tiny_pipeline, fr
     assert out.faces[0].observation.size == (64, 64) and 28 < side < 40
 
 
+def test_a_face_under_8_px_in_the_small_photo_is_restored_from_8_px(tiny_pipeline, monkeypatch):
+    """The pipeline takes images from MIN_SIDE (8) px on: a face found 6 px across in the photo
+    given is sampled at 8 px, rather than the whole photo refused."""
+    frame = frame_at(24 / 64, 0, (40.0, 40.0))  # 24 px across in the 4x larger output photo
+    found = [faces.Face(box=(40, 40, 64, 64), landmarks=frame.to_photo(face_template()))]
+    monkeypatch.setattr(photo_module, "detect_faces", lambda *args, **kwargs: found)
+    out = tiny_pipeline.restore_photo(smooth_photo(30, 30), "super-resolution", progress=False)
+    assert out.image.size == (120, 120) and out.faces[0].observation.size == (8, 8)
+
+
 @needs_val
 def test_denoising_restores_the_whole_photo(tiny_pipeline, two_faces):
     """Even with an untrained model (the tiny pipeline's faces are noise) the classical patch
@@ -439,7 +450,7 @@ def test_bad_masks_are_refused_before_any_work(tiny_pipeline, two_faces):
         (Quantization(levels=5), 3.0, Denoising(sigma=0.25 / math.sqrt(12) / 3)),
         (SuperResolution(factor=4, kernel="box"), 0.5, SuperResolution(factor=2, kernel="area")),
         (SuperResolution(factor=4, kernel="bicubic"), 0.25, SuperResolution(4, "bicubic")),
-        (SuperResolution(4, "box"), 0.05, SuperResolution(factor=16, kernel="area")),  # the limit
+        (SuperResolution(4, "box"), 0.05, SuperResolution(factor=8, kernel="area")),  # MIN_SIDE
     ],
 )
 def test_each_face_gets_the_task_of_its_real_size(task, scale, expected):
