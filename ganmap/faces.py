@@ -281,10 +281,10 @@ def _landmarks_behind_holes(
     own = [[hole for hole in holes if _fits(face, hole)] for face in faces]
     if not any(own):
         return faces
-    pixels = _to_pixels(with_mean_faces(image, [hole for holes in own for hole in holes]))
+    pixels = _to_pixels(with_mean_faces(image, [hole for face_holes in own for hole in face_holes]))
     return [
-        Face(face.box, _landmarks(pixels, face.box)) if holes else face
-        for face, holes in zip(faces, own, strict=True)
+        Face(face.box, _landmarks(pixels, face.box)) if face_holes else face
+        for face, face_holes in zip(faces, own, strict=True)
     ]
 
 
@@ -371,7 +371,7 @@ def _landmarks(pixels: np.ndarray, box: tuple[float, float, float, float]) -> np
     enlarged, factor = _enlarge(crop, max(1.0, CNN_FACE / side))
     corners = np.round((np.reshape(box, (2, 2)) - offset + 0.5) * factor - 0.5).astype(int)
     parts = predictor(enlarged, dlib.rectangle(*corners.ravel().tolist())).parts()
-    return (np.array([(p.x, p.y) for p in parts], dtype=np.float64) + 0.5) / factor - 0.5 + offset
+    return _shrunk([(p.x, p.y) for p in parts], factor) + offset
 
 
 def _crop(
@@ -394,18 +394,20 @@ def _enlarge(pixels: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return enlarged, np.array([size[0] / width, size[1] / height])
 
 
+def _shrunk(points, factor: np.ndarray) -> np.ndarray:
+    """Points (N, 2) in an image enlarged `factor` (x, y) times, back in the image's pixels
+    (pixel centres stay centres)."""
+    return (np.asarray(points, dtype=np.float64) + 0.5) / factor - 0.5
+
+
 def _find(detector, predictor, pixels: np.ndarray, scale: float) -> list[tuple[Face, float]]:
     """(face, score) for each face that `detector` (enlarged image -> [(rect, score)]) finds in
     `pixels` (H, W, 3 uint8) enlarged `scale` times."""
     enlarged, factor = _enlarge(pixels, scale)
-
-    def to_photo(points) -> np.ndarray:  # pixel centres stay centres
-        return (np.asarray(points, dtype=np.float64) + 0.5) / factor - 0.5
-
     faces = []
     for rect, score in detector(enlarged):
-        landmarks = to_photo([(p.x, p.y) for p in predictor(enlarged, rect).parts()])
-        corners = to_photo([(rect.left(), rect.top()), (rect.right(), rect.bottom())])
+        landmarks = _shrunk([(p.x, p.y) for p in predictor(enlarged, rect).parts()], factor)
+        corners = _shrunk([(rect.left(), rect.top()), (rect.right(), rect.bottom())], factor)
         faces.append((Face(box=tuple(corners.ravel().tolist()), landmarks=landmarks), score))
     return faces
 
