@@ -61,6 +61,9 @@ HOLE_SHARE = (0.35, 1.0)  # a hole whose side is this share of a weak HOG face's
 # middle, explains its low score: the face is kept without the CNN's check (0.3 s each)
 MAX_CNN_PIXELS = 100_000  # the CNN's budget on a whole photo (about 1 s)
 CNN_FACE = 100  # px across: how large a region's face is shown to the CNN
+SOLID_SHARE = 0.3  # of its bounding square a hole must cover to be looked into: a turned square
+# covers 0.5 or more, a disc 0.79
+MAX_MISSING_AROUND = 0.15  # the share of the pixels around a hole that may be missing too
 HOLE_SIDE = IMAGE_SIZE / 2  # aligned px: the side of the paper's hole, the frame's centre square
 HOLE_FIT = (0.7, 1.4, 10)  # a hole's frame is a face's own where its scale is within this share
 # of the face's and its centre within this many aligned px (the paper's holes on the photo set of
@@ -181,7 +184,9 @@ def detect_faces(
     hog, mmod, predictor = _dlib_models()
     pixels = _to_pixels(image)
     height, width = pixels.shape[:2]
-    holes = _holes(missing) if missing is not None else []
+    holes = (
+        [hole for hole in _holes(missing) if hole.can_hide_a_face] if missing is not None else []
+    )
     scale = detection_scale(height, width, min_face, MAX_DETECT_PIXELS)
     faces: list[Face] = []
     found = _find(_hog(hog), predictor, pixels, scale)
@@ -201,11 +206,7 @@ def detect_faces(
         scale = detection_scale(height, width, min_face, MAX_CNN_PIXELS, shrink=True)
         more = [face for face, _ in _find(_cnn(mmod), predictor, pixels, scale)]
         faces += [face for face in more if not any(_inside(face, other) for other in faces)]
-    unexplained = [
-        hole
-        for hole in holes
-        if hole.side >= MIN_FACE / 2 and not any(_covers(face, *hole.centre) for face in faces)
-    ]
+    unexplained = [hole for hole in holes if not any(_covers(f, *hole.centre) for f in faces)]
     if unexplained:
         hinted = _to_pixels(with_mean_faces(image, unexplained))
         for hole in unexplained:
@@ -240,19 +241,36 @@ class Hole:
     rows: np.ndarray
     cols: np.ndarray
     frame: FaceFrame
+    missing_around: float  # the share of the pixels around it (within side / 2) that are missing
+
+    @property
+    def can_hide_a_face(self) -> bool:
+        """Whether the hole can hide what a detector keys on while the face around it shows: a
+        square or a blob from MIN_FACE / 2 px across (SOLID_SHARE), with little else missing
+        around it (MAX_MISSING_AROUND). Thin strokes and scattered missing pixels hide no face:
+        filled, the face shows through them (and a closer look around each of the hundreds of
+        clusters of a random-pixel mask took minutes)."""
+        return (
+            self.side >= MIN_FACE / 2
+            and len(self.rows) >= SOLID_SHARE * self.side**2
+            and self.missing_around <= MAX_MISSING_AROUND
+        )
 
 
 def _holes(missing: torch.Tensor) -> list[Hole]:
     from scipy.ndimage import find_objects, label
 
-    labels, _ = label(missing.numpy())
+    pixels = missing.numpy()
+    labels, _ = label(pixels)
     holes = []
     for index, (rows, cols) in enumerate(find_objects(labels), start=1):
         ys, xs = np.nonzero(labels[rows, cols] == index)
         side = max(rows.stop - rows.start, cols.stop - cols.start)
         centre = ((cols.start + cols.stop - 1) / 2, (rows.start + rows.stop - 1) / 2)
         ys, xs = ys + rows.start, xs + cols.start
-        holes.append(Hole(centre, side, ys, xs, hole_frame(xs, ys)))
+        around = _crop(pixels, centre, side)[0]  # the hole's square and side / 2 px around it
+        others = (around.sum() - len(xs)) / max(around.size - len(xs), 1)
+        holes.append(Hole(centre, side, ys, xs, hole_frame(xs, ys), float(others)))
     return holes
 
 

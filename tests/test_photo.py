@@ -195,6 +195,43 @@ def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(mo
     assert [face.box for face in found] == [strong.box, around_hole.box]
 
 
+def test_only_solid_holes_with_the_face_around_them_showing_can_hide_a_face():
+    missing = torch.zeros(200, 300, dtype=torch.bool)
+    missing[20:52, 20:52] = True  # the paper's hole of a 64 px face
+    missing[100:103, 20:120] = True  # a scratch
+    missing[150:160, 150:160] = True  # a blob in a random-pixel mask
+    missing[130:180, 130:180] |= (
+        torch.rand(50, 50, generator=torch.Generator().manual_seed(0)) < 0.3
+    )
+    missing[20:23, 200:203] = True  # too small to hide a face's features
+    holes = faces._holes(missing)
+
+    def hole_at(row: int, col: int) -> faces.Hole:
+        return next(hole for hole in holes if ((hole.rows == row) & (hole.cols == col)).any())
+
+    assert hole_at(30, 30).can_hide_a_face
+    assert not hole_at(101, 50).can_hide_a_face, "a thin stroke hides no face"
+    assert not hole_at(155, 155).can_hide_a_face, "a face shows through a random-pixel mask"
+    assert not hole_at(21, 201).can_hide_a_face, "too small"
+
+
+def test_a_random_pixel_mask_gets_no_closer_looks_around_its_clusters(monkeypatch):
+    """Half the pixels missing at random: the face shows through the fill, and none of the
+    hundreds of clusters is looked into (each look costs the CNN about 0.5 s)."""
+    photo, (truth,) = astronaut_photo(256)
+    missing = torch.rand(256, 256, generator=torch.Generator().manual_seed(0)) < 0.5
+    looks = []
+    look = faces._cnn_around
+    monkeypatch.setattr(
+        faces, "_cnn_around", lambda *args, **kwargs: looks.append(kwargs) or look(*args, **kwargs)
+    )
+    found = detect_faces(fill_missing(photo * ~missing, missing), missing)
+    assert not [kwargs for kwargs in looks if "min_score" in kwargs], "a cluster was looked into"
+    (face,) = found
+    centre = truth.to_aligned(face.landmarks.mean(0, keepdims=True))[0]
+    assert np.linalg.norm(centre - (31.5, 40)) < 6, f"face centre at {centre} in its frame"
+
+
 @pytest.mark.parametrize("angle", [-40, -12, 0, 25, 44])
 def test_a_holes_pixels_give_back_the_face_frame_it_was_cut_from(angle):
     """The paper's hole (the centre 32 x 32 of the aligned frame) of a face 109 px across,
