@@ -13,9 +13,8 @@ observation its task really meets at its size in the photo, not the paper's 64 x
 - denoising: a face is restored at sigma * 64 / L: averaged down, a larger face's noise is
   that much lower; enlarged, a smaller face's noise is spread over the few frequencies it
   holds, where it is as strong as white noise of that sigma;
-- quantization: near 64 px (up to 1.5x) the face is warped by nearest sampling, so its values
-  stay on the quantization levels; larger faces are averaged down and denoised at the
-  quantization error's averaged sigma, (1 / (levels - 1)) / sqrt(12) * 64 / L;
+- quantization: the face is warped by nearest sampling, so its values stay on the quantization
+  levels: a larger face's banding does not average away;
 - colorization: the gray photo is warped as one channel;
 - inpainting: the photo and its mask are warped together; without a mask, each face's hole is
   the task's aligned mask (the centre 32 x 32) mapped into the photo.
@@ -168,8 +167,8 @@ def restore_faces(
     call: dict[str, Any],
 ) -> tuple[list[torch.Tensor | None], Settings]:
     """The faces' 64 x 64 restorations (None where `seen`, from `face_task`, has no task) and
-    the settings they ran with. The faces are solved together, one pipe call per kind of task
-    (a quantized photo's larger faces are denoised), so that G and D run on all at once."""
+    the settings they ran with. The faces are solved together, one pipe call per kind of task,
+    so that G and D run on all at once."""
     restorations: list[torch.Tensor | None] = [None] * len(seen)
     kinds: dict[str, list[int]] = {}
     for index, (_, per_face) in enumerate(seen):

@@ -559,8 +559,7 @@ class Denoising(Task):
         against the restoration's 29.18; 30.46 without grouping similar windows, 30.51 without
         the classical half of the pilot. Averaging the result with the learned denoiser's, as
         `consistent_photo` does, added 0.06 dB on the first 100 validation faces (the network
-        at 1,250 training steps) but cost quantized photos 0.09 dB (their larger faces are
-        denoised here): not done."""
+        at 1,250 training steps) but nothing on photos: not done."""
         pilot = (image + self.classical(observation)) / 2
         filtered = [
             pilot_wiener(observation, pilot, self.sigma, patch=p, **GROUPED)
@@ -610,10 +609,11 @@ class Quantization(Task):
 
     name: ClassVar[str] = "quantization"
     noise: ClassVar[str] = "cells"
-    sampling: ClassVar[str] = "nearest"  # a face's values stay on the levels
-    #: Faces up to this many times 64 px are warped by nearest sampling and stay quantized;
-    #: larger ones are averaged down, and their error with them.
-    NEAREST_UP_TO: ClassVar[float] = 1.5
+    #: A face of any size is warped by nearest sampling, so its values stay on the levels: a
+    #: larger face averaged down was once denoised as noise of the error's averaged sigma instead,
+    #: but banding does not average away (faces of 128-256 px: 26.7 dB that way, 30.1 this way;
+    #: averaging down with the cells kept around the averaged values scored 29.8).
+    sampling: ClassVar[str] = "nearest"
     levels: int = 5
 
     def __post_init__(self) -> None:
@@ -660,13 +660,6 @@ class Quantization(Task):
         """The quantization error denoised as if it were white noise of the same sigma
         (`ganmap.wiener.denoise`), then clipped into the cells."""
         return self.consistent(denoise(observation, self.noise_sigma), observation)
-
-    def at_size(self, size: float) -> Task:
-        """Near 64 px the face is still quantized; a larger one is averaged down to the frame, so
-        its error becomes noise, of the quantization error's sigma * 64 / size."""
-        if size > self.NEAREST_UP_TO * IMAGE_SIZE:
-            return Denoising(sigma=self.noise_sigma / max(size / IMAGE_SIZE, 1.0))
-        return self
 
     def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
         """The photo denoised as if its quantization error were white noise of the same sigma

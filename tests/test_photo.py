@@ -483,8 +483,8 @@ def test_bad_masks_are_refused_before_any_work(tiny_pipeline, two_faces):
     [
         (Denoising(sigma=0.1), 0.5, Denoising(sigma=0.2)),  # enlarged 2x: its noise band as 0.2
         (Denoising(sigma=0.1), 2.0, Denoising(sigma=0.05)),  # averaging 2 x 2 halves it
-        (Quantization(levels=5), 1.2, Quantization(levels=5)),  # near 64 px: still quantized
-        (Quantization(levels=5), 3.0, Denoising(sigma=0.25 / math.sqrt(12) / 3)),
+        (Quantization(levels=5), 1.2, Quantization(levels=5)),  # nearest sampling: still quantized
+        (Quantization(levels=5), 3.0, Quantization(levels=5)),  # banding does not average away
         (SuperResolution(factor=4, kernel="box"), 0.5, SuperResolution(factor=2, kernel="area")),
         (SuperResolution(factor=4, kernel="bicubic"), 0.25, SuperResolution(4, "bicubic")),
         (SuperResolution(4, "box"), 0.05, SuperResolution(factor=8, kernel="area")),  # MIN_SIDE
