@@ -26,7 +26,8 @@ warp(background)) under a mask that fades out beyond the face's frame. So a face
 inpainted hole, the bicubic upsampling, a patch denoiser's view of the noisy or posterized photo.
 Finally the result is made to agree with what the photo pins down: the observed pixels
 (inpainting), the gray photo's luma at full resolution (colorization), and the noisy photo
-Wiener-filtered at full resolution with the result as its pilot (denoising).
+Wiener-filtered at full resolution with the result as its pilot (denoising), each pixel within
+its quantization cell (quantization).
 
 Each of these is the task's own (`Task.at_size`, `restore_classically`, `consistent_photo`,
 `corrupt_photo`, `photo_scale`, `sampling`, `takes_mask` in `ganmap.tasks`), so a task of one's

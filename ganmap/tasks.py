@@ -663,9 +663,16 @@ class Quantization(Task):
 
     def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
         """The photo denoised as if its quantization error were white noise of the same sigma
-        (+0.9 dB on the photo set's faces over a Gaussian blur). Not made consistent again at
-        full resolution: a Wiener filter with the restored faces as the pilot lost 0.6 dB."""
+        (+0.9 dB on the photo set's faces over a Gaussian blur)."""
         return denoised(photo, self.noise_sigma)
+
+    def consistent_photo(
+        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Each pixel clipped into its cell at full resolution: +0.12 dB on the faces of both
+        photo sets (seeds 0 and 1), in every size bucket. A Wiener filter with the restored photo
+        as the pilot, as for denoising, lost 0.6 dB: the error is not white noise."""
+        return self.consistent(image, photo)
 
 
 TASKS: dict[str, Task] = {

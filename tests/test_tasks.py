@@ -266,6 +266,14 @@ def test_back_projection_makes_a_restored_photo_agree_with_the_small_one(kernel)
     assert (projected - clean).square().mean() < (upsampled - clean).square().mean()
 
 
+def test_a_restored_quantized_photo_quantizes_back_to_the_photo():
+    """Whatever the faces made of it, every pixel of the result lies in its observed cell."""
+    task = Quantization(levels=5)
+    photo = task.corrupt_photo(torch.rand(3, 40, 56, generator=seeded(5)))
+    restored = task.consistent_photo(torch.rand(3, 40, 56, generator=seeded(6)), photo, None)
+    assert torch.equal(task.corrupt_photo(restored), photo), "a pixel left its quantization cell"
+
+
 def test_large_photos_get_the_wiener_step_without_grouping(monkeypatch):
     """Grouping costs seconds per megapixel: above the pixel budget each window is filtered
     alone, 2 px apart, exactly as `pilot_wiener` does it."""
