@@ -13,8 +13,8 @@ observation its task really meets at its size in the photo, not the paper's 64 x
 - denoising: a face is restored at sigma * 64 / L: averaged down, a larger face's noise is
   that much lower; enlarged, a smaller face's noise is spread over the few frequencies it
   holds, where it is as strong as white noise of that sigma;
-- quantization: the face is warped by nearest sampling, so its values stay on the quantization
-  levels: a larger face's banding does not average away;
+- quantization: a larger face is shrunk by nearest sampling, so its values stay on the
+  quantization levels (its banding does not average away); a smaller one is interpolated;
 - colorization: the gray photo is warped as one channel;
 - inpainting: the photo and its mask are warped together; without a mask, each face's hole is
   the task's aligned mask (the centre 32 x 32) mapped into the photo.
@@ -149,14 +149,15 @@ def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.
     holes `missing` filled, so that they leak nothing into the pixels around them); the task None
     where the model has nothing to add: super-resolution of a face 64 px or more across, or
     inpainting of a face without a missing pixel."""
-    per_face = task.at_size(IMAGE_SIZE * frame.scale)  # the frame's width in photo pixels
+    size = IMAGE_SIZE * frame.scale  # the frame's width in photo pixels
+    per_face = task.at_size(size)
     if per_face is not None and missing is not None:  # the face's own hole
         hole = warp_to_frame(missing[None].float(), frame)[0] > 0.01
         per_face = per_face.with_mask(hole) if hole.any() else None
     if per_face is None:
         return warp_to_frame(photo, frame), None
     side = per_face.observation_side
-    return warp_to_frame(photo, frame, side, mode=per_face.sampling), per_face
+    return warp_to_frame(photo, frame, side, mode=per_face.sampling(size)), per_face
 
 
 def restore_faces(
