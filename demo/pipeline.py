@@ -21,7 +21,8 @@ import numpy as np
 from PIL import Image
 
 from ganmap import NoFaceError, RestorationPipeline, corrupt, corrupt_photo
-from ganmap.tasks import get_task
+from ganmap.noise_level import estimate_noise_sigma
+from ganmap.tasks import Denoising, Task, get_task
 
 FACES = "faces"
 CENTRE = "centre"
@@ -77,6 +78,16 @@ def blanked(image: Image.Image, mask: Image.Image | None) -> Image.Image:
     return Image.fromarray(pixels)
 
 
+def as_given(task: str, photo: Image.Image) -> tuple[str | Task, str]:
+    """The task for a photo given as it is, and a note for the summary: denoising at the photo's
+    own noise level (`estimate_noise_sigma`), seldom the paper's 0.1, which would smooth a
+    slightly noisy face to plastic; the other tasks as they are."""
+    if task != "denoising":
+        return task, ""
+    sigma = estimate_noise_sigma(photo)
+    return Denoising(sigma=sigma), f" Its noise level was estimated at σ = {sigma:.3f}."
+
+
 def side_by_side(before: Image.Image, after: Image.Image) -> tuple[Image.Image, Image.Image]:
     """`before` at `after`'s size (square pixels), so that the slider's halves line up."""
     before = before.convert("RGB")
@@ -106,10 +117,11 @@ def restore_faces(
     if corrupt_first and mask is None:
         observed, mask = corrupt_photo(image, task, seed=seed)
         holes_cut = mask is not None  # a hole in each face found on the clean photo
+    restoring, noise = (task, "") if corrupt_first else as_given(task, observed)
     try:
         out = pipe.restore_photo(
             observed,
-            task,
+            restoring,
             mask=mask,
             seed=seed,
             callback=callback,
@@ -135,7 +147,7 @@ def restore_faces(
         after=after,
         observed=observed,
         faces=faces,
-        note=f"{count} found and restored; the rest of the photo {SURROUNDINGS[task]}.",
+        note=f"{count} found and restored; the rest of the photo {SURROUNDINGS[task]}.{noise}",
     )
 
 
@@ -157,9 +169,10 @@ def restore_centre(
     corruption to the centre crop first (the paper's demo). `settings`: lam, iterations, restarts.
     """
     observed = corrupt(image, task, seed=seed) if corrupt_first and mask is None else image
+    restoring, noise = (task, "") if corrupt_first else as_given(task, observed)
     out = pipe(
         observed,
-        task=task,
+        task=restoring,
         mask=mask,
         seed=seed,
         callback=callback,
@@ -176,7 +189,7 @@ def restore_centre(
         candidates=list(zip(out.candidates, out.losses, strict=True)),
         note=(
             f"The centre of the photo was restored as one aligned face "
-            f"({out.observation.width} px seen, 64 × 64 restored)."
+            f"({out.observation.width} px seen, 64 × 64 restored).{noise}"
         ),
     )
 

@@ -3,6 +3,7 @@
     ganmap corrupt photo.jpg observed.png --task super-resolution
     ganmap restore observed.png restored.png --task super-resolution     # every face of a photo
     ganmap restore observed/ restored/ --task denoising                  # a folder of photos
+    ganmap restore mine.jpg restored.png --task denoising --noise-sigma auto  # its own noise
     ganmap restore face.png restored.png --task inpainting --aligned     # one aligned 64 x 64 face
     ganmap sample grid.png --count 64
     ganmap benchmark --data ../shared/data/celeba/val --limit 10
@@ -20,9 +21,11 @@ from PIL import Image
 
 from . import TASKS, corrupt, corrupt_photo
 from .data import list_images
-from .images import ImageError
+from .images import ImageError, ImageLike
 from .models import WeightsError
+from .noise_level import estimate_noise_sigma
 from .settings import PRESETS
+from .tasks import Denoising, Task
 
 USER_ERRORS = (ValueError, ImageError, WeightsError, FileNotFoundError, PermissionError)
 
@@ -47,11 +50,27 @@ def run_corrupt(args: argparse.Namespace) -> None:
         save_image(mask, args.mask)
 
 
+def noise_sigma(text: str) -> float | str:
+    """--noise-sigma: "auto" or a number (Denoising checks its range)."""
+    return text if text == "auto" else float(text)
+
+
+def restoring_task(args: argparse.Namespace, photo: ImageLike) -> str | Task:
+    """--task; for denoising at --noise-sigma, "auto": the photo's own level."""
+    if args.noise_sigma is None:
+        return args.task
+    if args.noise_sigma == "auto":
+        return Denoising(sigma=estimate_noise_sigma(photo))
+    return Denoising(sigma=args.noise_sigma)
+
+
 def run_restore(args: argparse.Namespace) -> None:
     from . import RestorationPipeline
 
     if args.framed and not args.aligned:
         raise ValueError("--framed applies to --aligned crops; photos come back whole anyway")
+    if args.noise_sigma is not None and args.task != "denoising":
+        raise ValueError(f"--noise-sigma applies to denoising, not {args.task}")
     source = Path(args.input)
     if source.is_dir():
         if args.mask:
@@ -72,12 +91,13 @@ def run_restore(args: argparse.Namespace) -> None:
     failed = []
     for photo, target in zip(photos, targets, strict=True):
         try:
+            task = restoring_task(args, photo)
             if args.aligned:
-                out = pipe(photo, args.task, mask=args.mask, preset=args.preset, **settings)
+                out = pipe(photo, task, mask=args.mask, preset=args.preset, **settings)
                 image = out.framed if args.framed else out.image
             else:
                 out = pipe.restore_photo(
-                    photo, args.task, mask=args.mask, preset=args.preset, **settings
+                    photo, task, mask=args.mask, preset=args.preset, **settings
                 )
                 image = out.image
             save_image(image, str(target))
@@ -128,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("output", help="where to write the restoration (.png), or a folder")
     r.add_argument("--task", required=True, choices=TASKS, metavar="TASK", help=task_help)
     r.add_argument("--mask", help="inpainting: image, white where pixels are missing")
+    r.add_argument(
+        "--noise-sigma",
+        type=noise_sigma,
+        metavar="SIGMA",
+        help="denoising: the photo's noise level, or 'auto' to estimate each photo's own "
+        "(default: the paper's 0.1)",
+    )
     r.add_argument("--lam", type=float, help="weight of the discriminator prior")
     r.add_argument("--iterations", type=int, help="most optimisation steps")
     r.add_argument("--restarts", type=int, help="random starts per image")

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 import pytest
+import torch
 from app_helpers import (
     SETTINGS,
     client_for,
@@ -32,7 +33,8 @@ from demo.interface import AS_IS, MODES, PHOTO_LABELS, Curve, StopFlags, make_re
 from demo.pipeline import CENTRE, FacesBehindHoles, restore_faces, takes_mask
 from demo.uploads import MAX_RESULT_SIDE, MAX_SIDE, downscaled, editor_parts, fitted
 from ganmap import TASKS, NoFaceError
-from ganmap.tasks import centre_hole
+from ganmap.images import to_pil, to_tensor
+from ganmap.tasks import Denoising, centre_hole, get_task
 
 FACE_SIDE = 96  # app_helpers.face_upload
 
@@ -182,6 +184,25 @@ def test_faces_hidden_by_the_demo_holes_are_told_apart(photos):
     with pytest.raises(NoFaceError) as plain:
         restore_faces(FindsNoFace(), astronaut, "denoising", corrupt_first=True, **settings)
     assert not isinstance(plain.value, FacesBehindHoles)
+
+
+@pytest.mark.parametrize("corrupt_first, sigma", [(False, 0.03), (True, 0.1)])
+def test_a_photo_given_as_it_is_is_denoised_at_its_own_noise_level(photos, corrupt_first, sigma):
+    """The paper's sigma 0.1 in the demo mode, which adds it; the photo's own otherwise."""
+
+    class RecordsTheTask:
+        def restore_photo(self, photo, task, **kwargs):
+            self.task = get_task(task)
+            raise NoFaceError()
+
+    astronaut = to_tensor(photos["astronaut"])
+    noisy = to_pil(Denoising(0.03).corrupt(astronaut[None], torch.Generator().manual_seed(0))[0])
+    pipe = RecordsTheTask()
+    with pytest.raises(NoFaceError):
+        restore_faces(
+            pipe, noisy, "denoising", corrupt_first=corrupt_first, mask=None, seed=0, callback=None
+        )
+    assert pipe.task.sigma == pytest.approx(sigma, rel=0.1)
 
 
 @pytest.mark.slow

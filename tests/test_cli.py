@@ -92,6 +92,8 @@ def test_photo_mode_restores_a_photo_and_a_folder(model_dir, astronaut_file, tmp
     out = tmp_path / "out"
     assert main(["restore", str(photos), str(out), "--task", "denoising", *quick]) == 2
     assert (out / "a.png").is_file() and not (out / "sky.png").exists()
+    auto = ["restore", str(astronaut_file), str(restored), "--task", "denoising"]
+    assert main([*auto, "--noise-sigma", "auto", *quick]) == 0
 
 
 @pytest.mark.parametrize(
@@ -141,6 +143,14 @@ def test_photo_mode_restores_a_photo_and_a_folder(model_dir, astronaut_file, tmp
             "neither",
         ),
         (["corrupt", "{face}", "out.unknown", "--task", "denoising"], "format"),
+        (
+            ["restore", "{face}", "out.png", "--task", "colorization", "--noise-sigma", "0.05"],
+            "applies to denoising",
+        ),
+        (
+            ["restore", "{face}", "out.png", "--task", "denoising", "--noise-sigma", "2"],
+            "noise sigma must be in (0, 1]",
+        ),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(
