@@ -262,6 +262,12 @@ def test_an_upload_is_read_at_once_and_a_large_one_downscaled(client, tmp_path):
     assert Image.open(value["background"]).size == (MAX_SIDE, 683)
     assert "(3000 × 2000) was downscaled to 1024 × 683" in note
 
+    noisy = np.random.default_rng(0).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    Image.fromarray(noisy).save(tmp_path / "noisy.png")
+    value, _ = upload(client, tmp_path / "noisy.png")
+    kept = np.asarray(Image.open(value["background"]).convert("RGB"))
+    assert np.array_equal(kept, noisy), "the editor must keep every pixel (noise, levels)"
+
     (tmp_path / "notes.png").write_text("my holiday notes\n")
     value, note = upload(client, tmp_path / "notes.png")  # a warning, and the note says it
     assert note.startswith("**Cannot use notes.png: notes.png is not a readable image")
