@@ -21,8 +21,8 @@ import numpy as np
 from PIL import Image
 
 from ganmap import NoFaceError, RestorationPipeline, corrupt, corrupt_photo
-from ganmap.noise_level import estimate_noise_sigma
-from ganmap.tasks import Denoising, Task, get_task
+from ganmap.corruption_level import estimate_levels, estimate_noise_sigma
+from ganmap.tasks import Denoising, Quantization, Task, get_task
 
 FACES = "faces"
 CENTRE = "centre"
@@ -80,12 +80,17 @@ def blanked(image: Image.Image, mask: Image.Image | None) -> Image.Image:
 
 def as_given(task: str, photo: Image.Image) -> tuple[str | Task, str]:
     """The task for a photo given as it is, and a note for the summary: denoising at the photo's
-    own noise level (`estimate_noise_sigma`), seldom the paper's 0.1, which would smooth a
-    slightly noisy face to plastic; the other tasks as they are."""
-    if task != "denoising":
-        return task, ""
-    sigma = estimate_noise_sigma(photo)
-    return Denoising(sigma=sigma), f" Its noise level was estimated at σ = {sigma:.3f}."
+    own noise level, seldom the paper's 0.1, which would smooth a slightly noisy face to
+    plastic; quantization at its own levels (`ganmap.corruption_level`); the rest as they are."""
+    if task == "denoising":
+        sigma = estimate_noise_sigma(photo)
+        return Denoising(sigma=sigma), f" Its noise level was estimated at σ = {sigma:.3f}."
+    if task == "quantization":
+        levels = estimate_levels(photo)
+        if levels is None:
+            return task, " Its values lie on no evenly spaced levels: restored as 5 per channel."
+        return Quantization(levels=levels), f" It holds {levels} levels per channel."
+    return task, ""
 
 
 def side_by_side(before: Image.Image, after: Image.Image) -> tuple[Image.Image, Image.Image]:

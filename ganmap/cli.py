@@ -4,6 +4,7 @@
     ganmap restore observed.png restored.png --task super-resolution     # every face of a photo
     ganmap restore observed/ restored/ --task denoising                  # a folder of photos
     ganmap restore mine.jpg restored.png --task denoising --noise-sigma auto  # its own noise
+    ganmap restore mine.png restored.png --task quantization --levels auto    # its own levels
     ganmap restore face.png restored.png --task inpainting --aligned     # one aligned 64 x 64 face
     ganmap sample grid.png --count 64
     ganmap benchmark --data ../shared/data/celeba/val --limit 10
@@ -15,17 +16,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
 
 from . import TASKS, corrupt, corrupt_photo
+from .corruption_level import estimate_levels, estimate_noise_sigma
 from .data import list_images
 from .images import ImageError, ImageLike
 from .models import WeightsError
-from .noise_level import estimate_noise_sigma
 from .settings import PRESETS
-from .tasks import Denoising, Task
+from .tasks import Denoising, Quantization, Task
 
 USER_ERRORS = (ValueError, ImageError, WeightsError, FileNotFoundError, PermissionError)
 
@@ -50,18 +52,28 @@ def run_corrupt(args: argparse.Namespace) -> None:
         save_image(mask, args.mask)
 
 
-def noise_sigma(text: str) -> float | str:
-    """--noise-sigma: "auto" or a number (Denoising checks its range)."""
-    return text if text == "auto" else float(text)
+def or_auto(number: type) -> Callable[[str], float | str]:
+    """An option's type: "auto" or a `number` (the task checks its range)."""
+
+    def parse(text: str) -> float | str:
+        return text if text == "auto" else number(text)
+
+    parse.__name__ = number.__name__  # argparse names it in its errors
+    return parse
 
 
 def restoring_task(args: argparse.Namespace, photo: ImageLike) -> str | Task:
-    """--task; for denoising at --noise-sigma, "auto": the photo's own level."""
-    if args.noise_sigma is None:
-        return args.task
+    """--task, at --noise-sigma (denoising) or --levels (quantization) where given: "auto" is
+    the photo's own (`ganmap.corruption_level`), the paper's 5 levels where it has none."""
     if args.noise_sigma == "auto":
         return Denoising(sigma=estimate_noise_sigma(photo))
-    return Denoising(sigma=args.noise_sigma)
+    if args.noise_sigma is not None:
+        return Denoising(sigma=args.noise_sigma)
+    if args.levels == "auto":
+        return Quantization(levels=estimate_levels(photo) or Quantization().levels)
+    if args.levels is not None:
+        return Quantization(levels=args.levels)
+    return args.task
 
 
 def run_restore(args: argparse.Namespace) -> None:
@@ -69,8 +81,12 @@ def run_restore(args: argparse.Namespace) -> None:
 
     if args.framed and not args.aligned:
         raise ValueError("--framed applies to --aligned crops; photos come back whole anyway")
-    if args.noise_sigma is not None and args.task != "denoising":
-        raise ValueError(f"--noise-sigma applies to denoising, not {args.task}")
+    for option, value, task in (
+        ("--noise-sigma", args.noise_sigma, "denoising"),
+        ("--levels", args.levels, "quantization"),
+    ):
+        if value is not None and args.task != task:
+            raise ValueError(f"{option} applies to {task}, not {args.task}")
     source = Path(args.input)
     if source.is_dir():
         if args.mask:
@@ -150,10 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--mask", help="inpainting: image, white where pixels are missing")
     r.add_argument(
         "--noise-sigma",
-        type=noise_sigma,
+        type=or_auto(float),
         metavar="SIGMA",
         help="denoising: the photo's noise level, or 'auto' to estimate each photo's own "
         "(default: the paper's 0.1)",
+    )
+    r.add_argument(
+        "--levels",
+        type=or_auto(int),
+        metavar="LEVELS",
+        help="quantization: levels per channel, or 'auto' to read each photo's own "
+        "(default: the paper's 5)",
     )
     r.add_argument("--lam", type=float, help="weight of the discriminator prior")
     r.add_argument("--iterations", type=int, help="most optimisation steps")

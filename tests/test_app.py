@@ -34,7 +34,7 @@ from demo.pipeline import CENTRE, FacesBehindHoles, restore_faces, takes_mask
 from demo.uploads import MAX_RESULT_SIDE, MAX_SIDE, downscaled, editor_parts, fitted
 from ganmap import TASKS, NoFaceError
 from ganmap.images import to_pil, to_tensor
-from ganmap.tasks import Denoising, centre_hole, get_task
+from ganmap.tasks import Denoising, Quantization, centre_hole, get_task
 
 FACE_SIDE = 96  # app_helpers.face_upload
 
@@ -186,23 +186,41 @@ def test_faces_hidden_by_the_demo_holes_are_told_apart(photos):
     assert not isinstance(plain.value, FacesBehindHoles)
 
 
-@pytest.mark.parametrize("corrupt_first, sigma", [(False, 0.03), (True, 0.1)])
-def test_a_photo_given_as_it_is_is_denoised_at_its_own_noise_level(photos, corrupt_first, sigma):
-    """The paper's sigma 0.1 in the demo mode, which adds it; the photo's own otherwise."""
+@pytest.mark.parametrize(
+    "task, corrupt_first, expected",
+    [
+        ("denoising", False, Denoising(0.03)),
+        ("denoising", True, Denoising(0.1)),
+        ("quantization", False, Quantization(levels=3)),
+        ("quantization", True, Quantization(levels=5)),
+    ],
+)
+def test_a_photo_given_as_it_is_is_restored_at_its_own_level(photos, task, corrupt_first, expected):
+    """The paper's sigma 0.1 and 5 levels in the demo mode, which corrupts with them; a photo's
+    own otherwise (its noise at sigma 0.03, its 3 levels)."""
 
     class RecordsTheTask:
         def restore_photo(self, photo, task, **kwargs):
             self.task = get_task(task)
             raise NoFaceError()
 
-    astronaut = to_tensor(photos["astronaut"])
-    noisy = to_pil(Denoising(0.03).corrupt(astronaut[None], torch.Generator().manual_seed(0))[0])
+    astronaut = to_tensor(photos["astronaut"])[None]
+    given = {
+        "denoising": Denoising(0.03).corrupt(astronaut, torch.Generator().manual_seed(0)),
+        "quantization": Quantization(levels=3).corrupt(astronaut),
+    }[task]
     pipe = RecordsTheTask()
     with pytest.raises(NoFaceError):
         restore_faces(
-            pipe, noisy, "denoising", corrupt_first=corrupt_first, mask=None, seed=0, callback=None
+            pipe,
+            to_pil(given[0]),
+            task,
+            corrupt_first=corrupt_first,
+            mask=None,
+            seed=0,
+            callback=None,
         )
-    assert pipe.task.sigma == pytest.approx(sigma, rel=0.1)
+    assert vars(pipe.task) == pytest.approx(vars(expected), rel=0.1), f"{pipe.task} != {expected}"
 
 
 @pytest.mark.slow

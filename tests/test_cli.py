@@ -94,6 +94,8 @@ def test_photo_mode_restores_a_photo_and_a_folder(model_dir, astronaut_file, tmp
     assert (out / "a.png").is_file() and not (out / "sky.png").exists()
     auto = ["restore", str(astronaut_file), str(restored), "--task", "denoising"]
     assert main([*auto, "--noise-sigma", "auto", *quick]) == 0
+    posterized = ["restore", str(astronaut_file), str(restored), "--task", "quantization"]
+    assert main([*posterized, "--levels", "auto", *quick]) == 0, "no levels: the paper's 5"
 
 
 @pytest.mark.parametrize(
@@ -150,6 +152,10 @@ def test_photo_mode_restores_a_photo_and_a_folder(model_dir, astronaut_file, tmp
         (
             ["restore", "{face}", "out.png", "--task", "denoising", "--noise-sigma", "2"],
             "noise sigma must be in (0, 1]",
+        ),
+        (
+            ["restore", "{face}", "out.png", "--task", "denoising", "--levels", "3"],
+            "applies to quantization",
         ),
     ],
 )

@@ -1,4 +1,4 @@
-"""The noise level of a photo given as it is (`ganmap.noise_level`)."""
+"""The noise level and the levels of a photo given as it is (`ganmap.corruption_level`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from ganmap import ImageError
+from ganmap.corruption_level import MIN_SIGMA, estimate_levels, estimate_noise_sigma
 from ganmap.images import to_pil
-from ganmap.noise_level import MIN_SIGMA, estimate_noise_sigma
 from ganmap.photo_sets import canvas
-from ganmap.tasks import Denoising
+from ganmap.tasks import Denoising, Quantization
 
 
 def smooth_photo() -> torch.Tensor:
@@ -45,3 +45,15 @@ def test_photos_come_as_the_pipeline_takes_them(tmp_path):
         assert estimate_noise_sigma(given) == pytest.approx(sigma, abs=0.003)
     with pytest.raises(ImageError, match="too small"):
         estimate_noise_sigma(torch.rand(3, 1, 5))
+
+
+@pytest.mark.parametrize("levels", [2, 3, 5, 8, 16])
+def test_a_posterized_photo_reads_as_its_levels(levels, tmp_path):
+    posterized = Quantization(levels=levels).corrupt(smooth_photo()[None])[0]
+    to_pil(posterized).save(tmp_path / "posterized.png")
+    assert estimate_levels(tmp_path / "posterized.png") == levels
+
+
+def test_a_photo_not_posterized_has_no_levels():
+    noisy = Denoising(0.02).corrupt(smooth_photo()[None], torch.Generator().manual_seed(1))[0]
+    assert estimate_levels(noisy) is None
