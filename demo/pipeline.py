@@ -122,7 +122,7 @@ def restore_faces(
     if corrupt_first and mask is None:
         observed, mask = corrupt_photo(image, task, seed=seed)
         holes_cut = mask is not None  # a hole in each face found on the clean photo
-    restoring, noise = (task, "") if corrupt_first else as_given(task, observed)
+    restoring, level_note = (task, "") if corrupt_first else as_given(task, observed)
     try:
         out = pipe.restore_photo(
             observed,
@@ -152,7 +152,7 @@ def restore_faces(
         after=after,
         observed=observed,
         faces=faces,
-        note=f"{count} found and restored; the rest of the photo {SURROUNDINGS[task]}.{noise}",
+        note=f"{count} found and restored; the rest of the photo {SURROUNDINGS[task]}.{level_note}",
     )
 
 
@@ -174,7 +174,7 @@ def restore_centre(
     corruption to the centre crop first (the paper's demo). `settings`: lam, iterations, restarts.
     """
     observed = corrupt(image, task, seed=seed) if corrupt_first and mask is None else image
-    restoring, noise = (task, "") if corrupt_first else as_given(task, observed)
+    restoring, level_note = (task, "") if corrupt_first else as_given(task, observed)
     out = pipe(
         observed,
         task=restoring,
@@ -194,7 +194,7 @@ def restore_centre(
         candidates=list(zip(out.candidates, out.losses, strict=True)),
         note=(
             f"The centre of the photo was restored as one aligned face "
-            f"({out.observation.width} px seen, 64 × 64 restored).{noise}"
+            f"({out.observation.width} px seen, 64 × 64 restored).{level_note}"
         ),
     )
 
