@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from ganmap import ImageError
+from ganmap.corruption_level import estimate_levels
 from ganmap.images import open_image, to_pil, to_tensor
 
 #: Longest side of a photo after upload. The model restores faces at 64 x 64, so a face in a
@@ -45,11 +46,17 @@ def user_error(message: str) -> gr.Error:
 
 
 def downscaled(image: Image.Image, max_side: int = MAX_SIDE) -> tuple[Image.Image, str]:
-    """`image` with its longest side at most `max_side` (antialiased), and a note saying so."""
+    """`image` with its longest side at most `max_side` (antialiased unless posterized), and a
+    note saying so."""
     if max(image.size) <= max_side:
         return image, ""
+    # a posterized photo shrunk by sampling keeps its levels, which Lanczos would blend away (and
+    # the sample holds only the photo's own values: posterized exactly when the photo is)
     small = image.copy()
-    small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    small.thumbnail((max_side, max_side), Image.Resampling.NEAREST)
+    if estimate_levels(small) is None:
+        small = image.copy()
+        small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     note = (
         f"Your photo ({image.width} × {image.height}) was downscaled to "
         f"{small.width} × {small.height}: the model restores faces at 64 × 64, and larger "

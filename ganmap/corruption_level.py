@@ -57,9 +57,12 @@ def estimate_levels(image: ImageLike) -> int | None:
     """The number of evenly spaced levels per channel that `image` (as for
     `estimate_noise_sigma`) was posterized to, or None if its 8-bit values lie on no such grid of
     up to MAX_LEVELS (a photo not posterized, or saved lossily since)."""
-    values = (to_tensor(image) * 255).round().unique()
+    counts = torch.bincount(
+        (to_tensor(image) * 255).round().to(torch.uint8).flatten(), minlength=256
+    )
+    values = counts.nonzero().flatten()
     for levels in range(2, MAX_LEVELS + 1):
-        grid = (torch.arange(levels) * 255 / (levels - 1)).round()
+        grid = (torch.arange(levels) * 255 / (levels - 1)).round().long()
         if torch.isin(values, grid).all():
             return levels
     return None

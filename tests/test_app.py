@@ -33,6 +33,7 @@ from demo.interface import AS_IS, MODES, PHOTO_LABELS, Curve, StopFlags, make_re
 from demo.pipeline import CENTRE, FacesBehindHoles, restore_faces, takes_mask
 from demo.uploads import MAX_RESULT_SIDE, MAX_SIDE, downscaled, editor_parts, fitted
 from ganmap import TASKS, NoFaceError
+from ganmap.corruption_level import estimate_levels
 from ganmap.images import to_pil, to_tensor
 from ganmap.tasks import Denoising, Quantization, centre_hole, get_task
 
@@ -296,6 +297,14 @@ def test_downscaled_keeps_small_photos_and_the_aspect_ratio():
     assert downscaled(small) == (small, "")
     tall, note = downscaled(Image.new("RGB", (600, 4000)))
     assert tall.size == (154, MAX_SIDE) and "600 × 4000" in note
+
+
+def test_a_large_posterized_photo_keeps_its_levels_when_downscaled():
+    """Sampled, not blended: restored as a posterized photo, at its own levels."""
+    gradient = np.linspace(0, 1, 1500)[None, :, None] * np.ones((1200, 1, 3))
+    posterized = Quantization(levels=4).corrupt(torch.from_numpy(gradient).permute(2, 0, 1)[None])
+    small, _ = downscaled(to_pil(posterized[0]))
+    assert small.width == MAX_SIDE and estimate_levels(small) == 4
 
 
 def test_a_photo_to_enlarge_is_fitted_so_that_its_result_stays_in_bounds():
