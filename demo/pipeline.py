@@ -21,8 +21,8 @@ import numpy as np
 from PIL import Image
 
 from ganmap import NoFaceError, RestorationPipeline, corrupt, corrupt_photo
-from ganmap.corruption_level import estimate_levels, estimate_noise_sigma
-from ganmap.tasks import Denoising, Quantization, Task, get_task
+from ganmap.corruption_level import at_its_own_level
+from ganmap.tasks import Task, get_task
 
 FACES = "faces"
 CENTRE = "centre"
@@ -78,19 +78,14 @@ def blanked(image: Image.Image, mask: Image.Image | None) -> Image.Image:
     return Image.fromarray(pixels)
 
 
-def as_given(task: str, photo: Image.Image) -> tuple[str | Task, str]:
-    """The task for a photo given as it is, and a note for the summary: denoising at the photo's
-    own noise level, seldom the paper's 0.1, which would smooth a slightly noisy face to
-    plastic; quantization at its own levels (`ganmap.corruption_level`); the rest as they are."""
-    if task == "denoising":
-        sigma = estimate_noise_sigma(photo)
-        return Denoising(sigma=sigma), f" Its noise level was estimated at σ = {sigma:.3f}."
-    if task == "quantization":
-        levels = estimate_levels(photo)
-        if levels is None:
-            return task, " Its values lie on no evenly spaced levels: restored as 5 per channel."
-        return Quantization(levels=levels), f" It holds {levels} levels per channel."
-    return task, ""
+def as_given(task: str, photo: Image.Image, corrupt_first: bool) -> tuple[str | Task, str]:
+    """The task to restore with, and a note for the summary: the paper's where the demo mode
+    corrupted the photo with it; otherwise the photo's own level (`at_its_own_level`: a noise
+    sigma of 0.1 would smooth a slightly noisy face to plastic)."""
+    if corrupt_first:
+        return task, ""
+    own, found = at_its_own_level(task, photo)
+    return own, f" {found}" if found else ""
 
 
 def side_by_side(before: Image.Image, after: Image.Image) -> tuple[Image.Image, Image.Image]:
@@ -122,7 +117,7 @@ def restore_faces(
     if corrupt_first and mask is None:
         observed, mask = corrupt_photo(image, task, seed=seed)
         holes_cut = mask is not None  # a hole in each face found on the clean photo
-    restoring, level_note = (task, "") if corrupt_first else as_given(task, observed)
+    restoring, level_note = as_given(task, observed, corrupt_first)
     try:
         out = pipe.restore_photo(
             observed,
@@ -174,7 +169,7 @@ def restore_centre(
     corruption to the centre crop first (the paper's demo). `settings`: lam, iterations, restarts.
     """
     observed = corrupt(image, task, seed=seed) if corrupt_first and mask is None else image
-    restoring, level_note = (task, "") if corrupt_first else as_given(task, observed)
+    restoring, level_note = as_given(task, observed, corrupt_first)
     out = pipe(
         observed,
         task=restoring,

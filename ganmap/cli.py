@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from . import TASKS, corrupt, corrupt_photo
-from .corruption_level import estimate_levels, estimate_noise_sigma
+from .corruption_level import at_its_own_level
 from .data import list_images
 from .images import ImageError, ImageLike
 from .models import WeightsError
@@ -64,13 +64,11 @@ def or_auto(number: type) -> Callable[[str], float | str]:
 
 def restoring_task(args: argparse.Namespace, photo: ImageLike) -> str | Task:
     """--task, at --noise-sigma (denoising) or --levels (quantization) where given: "auto" is
-    the photo's own (`ganmap.corruption_level`), the paper's 5 levels where it has none."""
-    if args.noise_sigma == "auto":
-        return Denoising(sigma=estimate_noise_sigma(photo))
+    the photo's own (`at_its_own_level`), the paper's 5 levels where it has none."""
+    if "auto" in (args.noise_sigma, args.levels):
+        return at_its_own_level(args.task, photo)[0]
     if args.noise_sigma is not None:
         return Denoising(sigma=args.noise_sigma)
-    if args.levels == "auto":
-        return Quantization(levels=estimate_levels(photo) or Quantization().levels)
     if args.levels is not None:
         return Quantization(levels=args.levels)
     return args.task

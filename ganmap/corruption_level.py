@@ -22,9 +22,12 @@ posterized. The levels are the fewest evenly spaced ones that hold every value o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from .images import ImageLike, to_tensor
+from .tasks import Denoising, Quantization, Task, get_task
 
 #: The least sigma returned: a clean photo is denoised as barely noisy, not refused.
 MIN_SIGMA = 0.005
@@ -66,3 +69,21 @@ def estimate_levels(image: ImageLike) -> int | None:
         if torch.isin(values, grid).all():
             return levels
     return None
+
+
+def at_its_own_level(task: str | Task, photo: ImageLike) -> tuple[Task, str]:
+    """`task` at `photo`'s own level, and what was found, as a sentence for the user: denoising
+    at its estimated noise sigma, quantization at its levels (unchanged where it holds none);
+    other tasks as they are, with an empty sentence."""
+    task = get_task(task)
+    if isinstance(task, Denoising):
+        sigma = estimate_noise_sigma(photo)
+        return replace(task, sigma=sigma), f"Its noise level was estimated at σ = {sigma:.3f}."
+    if isinstance(task, Quantization):
+        levels = estimate_levels(photo)
+        if levels is None:
+            return task, (
+                f"Its values lie on no evenly spaced levels: restored as {task.levels} per channel."
+            )
+        return replace(task, levels=levels), f"It holds {levels} levels per channel."
+    return task, ""

@@ -296,7 +296,8 @@ def _landmarks_behind_holes(
     the hole showing the mean face: over a smooth fill, dlib guesses the hidden eye corners and
     nose 2.3-2.5 aligned px from where they are on average; with the mean face placed by the
     hole, 1.0-1.2 (the photo sets of seeds 0 and 1, the paper's holes)."""
-    own = [[hole for hole in holes if _fits(face, hole)] for face in faces]
+    frames = [FaceFrame.from_landmarks(face.landmarks) for face in faces]
+    own = [[hole for hole in holes if _fits(frame, hole)] for frame in frames]
     if not any(own):
         return faces
     pixels = _to_pixels(with_mean_faces(image, [hole for face_holes in own for hole in face_holes]))
@@ -306,10 +307,10 @@ def _landmarks_behind_holes(
     ]
 
 
-def _fits(face: Face, hole: Hole) -> bool:
-    """Whether `hole` is the paper's hole of `face` (the centre of its frame): the hole's frame
-    and the face's own agree in scale and centre, as far as `HOLE_FIT` says."""
-    frame = FaceFrame.from_landmarks(face.landmarks)
+def _fits(frame: FaceFrame, hole: Hole) -> bool:
+    """Whether `hole` is the paper's hole of the face whose aligned frame is `frame` (the centre
+    of that frame): the hole's frame and the face's agree in scale and centre, as far as
+    `HOLE_FIT` says."""
     middle = np.array([[(IMAGE_SIZE - 1) / 2] * 2])
     shift = np.linalg.norm(hole.frame.to_photo(middle) - frame.to_photo(middle))  # photo px
     low, high, most = (share * frame.scale for share in HOLE_FIT)

@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from ganmap import ImageError
-from ganmap.corruption_level import MIN_SIGMA, estimate_levels, estimate_noise_sigma
+from ganmap.corruption_level import (
+    MIN_SIGMA,
+    at_its_own_level,
+    estimate_levels,
+    estimate_noise_sigma,
+)
 from ganmap.images import to_pil
 from ganmap.photo_sets import canvas
 from ganmap.tasks import Denoising, Quantization
@@ -57,3 +62,17 @@ def test_a_posterized_photo_reads_as_its_levels(levels, tmp_path):
 def test_a_photo_not_posterized_has_no_levels():
     noisy = Denoising(0.02).corrupt(smooth_photo()[None], torch.Generator().manual_seed(1))[0]
     assert estimate_levels(noisy) is None
+
+
+def test_a_task_at_the_photos_own_level_says_what_it_found():
+    noisy = Denoising(0.05).corrupt(smooth_photo()[None], torch.Generator().manual_seed(1))[0]
+    task, found = at_its_own_level("denoising", noisy)
+    assert task.sigma == pytest.approx(0.05, rel=0.1) and "σ = 0.05" in found
+    posterized = Quantization(levels=3).corrupt(smooth_photo()[None])[0]
+    assert at_its_own_level("quantization", posterized) == (
+        Quantization(levels=3),
+        "It holds 3 levels per channel.",
+    )
+    task, found = at_its_own_level(Quantization(levels=7), noisy)
+    assert task == Quantization(levels=7) and "no evenly spaced levels" in found, "kept as given"
+    assert at_its_own_level("inpainting", noisy)[1] == "", "other tasks as they are"

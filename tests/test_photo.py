@@ -266,7 +266,7 @@ def test_a_hole_is_a_faces_own_where_its_frame_fits_the_faces(scale, shift, fits
         round(y - side / 2) : round(y + side / 2), round(x - side / 2) : round(x + side / 2)
     ] = 1
     (hole,) = faces._holes(missing)
-    assert faces._fits(face, hole) == fits
+    assert faces._fits(FaceFrame.from_landmarks(face.landmarks), hole) == fits
 
 
 def test_a_hole_shows_the_mean_face_in_the_fills_colour_and_nothing_else_changes():
