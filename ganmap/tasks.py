@@ -75,31 +75,37 @@ PHOTO_STRIDE = 2
 #: within 8 px. With a face's restoration as the pilot (validation faces 100-163): +0.15 dB over
 #: every window filtered alone, in a third of the time.
 GROUPED = dict(stride=3, group=16, search=8)
-#: Photos up to this many pixels get the grouped Wiener step; larger ones get windows 2 px apart
-#: filtered alone, over 10x faster (grouped, a pass takes about 4.5 s per megapixel here).
-MAX_GROUPED_PIXELS = 500_000
+#: The final Wiener step of a noisy photo (`Denoising.consistent_photo`) is grouped up to this
+#: many pixels, which the app's photos (at most 1024 px a side) stay within: on the astronaut and
+#: a group photo from another source, at 1024 px, +0.39 and +0.26 dB on the faces over windows
+#: filtered alone, for 3-6 s more. Larger photos get windows 2 px apart filtered alone, over 10x
+#: faster (grouped, a pass takes about 5 s per megapixel here).
+MAX_GROUPED_PIXELS = 1_200_000
+#: A noisy photo's background (what the detector sees, and the final step's pilot) is grouped up to
+#: this many pixels: on those two photos, grouping it too changed the faces by under 0.01 dB.
+MAX_GROUPED_BACKGROUND_PIXELS = 500_000
 
 
 def photo_wiener(
-    photo: torch.Tensor, pilot: torch.Tensor, sigma: float, *, grouped: bool = True
+    photo: torch.Tensor, pilot: torch.Tensor, sigma: float, *, max_grouped: int
 ) -> torch.Tensor:
     """A whole noisy photo (3, H, W) Wiener-filtered with `pilot` (the same shape) as the pilot:
-    `grouped` (`GROUPED`) up to `MAX_GROUPED_PIXELS`, so that a large photo takes seconds;
-    otherwise each window alone, `PHOTO_STRIDE` px apart."""
-    small = photo.shape[1] * photo.shape[2] <= MAX_GROUPED_PIXELS
-    windows = GROUPED if grouped and small else dict(stride=PHOTO_STRIDE)
+    grouped (`GROUPED`) if it has at most `max_grouped` pixels, so that a large photo takes
+    seconds; otherwise each window alone, `PHOTO_STRIDE` px apart."""
+    small = photo.shape[1] * photo.shape[2] <= max_grouped
+    windows = GROUPED if small else dict(stride=PHOTO_STRIDE)
     return pilot_wiener(photo[None], pilot[None], sigma, **windows)[0]
 
 
-def denoised(photo: torch.Tensor, sigma: float, *, grouped: bool = False) -> torch.Tensor:
+def denoised(photo: torch.Tensor, sigma: float, *, max_grouped: int = 0) -> torch.Tensor:
     """A whole noisy or posterized photo (3, H, W) denoised without a face model, by BM3D's two
-    stages (`ganmap.wiener`), the second `grouped` or not (`photo_wiener`): the restoration the
-    faces are put into and the photo the detector sees. Ungrouped, it scored 3.2 dB above a
-    Gaussian blur on the photo set's noisy faces and let the detector find 93% of them instead
-    of 78%; grouping adds 0.4 dB on a second set (seed 1), but lost 0.04 dB on its posterized
-    faces, whose error is not white noise."""
+    stages (`ganmap.wiener`), the second grouped up to `max_grouped` pixels (`photo_wiener`): the
+    restoration the faces are put into and the photo the detector sees. Ungrouped, it scored
+    3.2 dB above a Gaussian blur on the photo set's noisy faces and let the detector find 93% of
+    them instead of 78%; grouping adds 0.4 dB on a second set (seed 1), but lost 0.04 dB on its
+    posterized faces, whose error is not white noise."""
     first = hard_threshold(photo[None], sigma, stride=PHOTO_STRIDE)[0]
-    return photo_wiener(photo, first, sigma, grouped=grouped)
+    return photo_wiener(photo, first, sigma, max_grouped=max_grouped)
 
 
 class Task:
@@ -587,7 +593,7 @@ class Denoising(Task):
         return replace(self, sigma=min(self.sigma * IMAGE_SIZE / size, 1.0))
 
     def restore_classically(self, photo: torch.Tensor) -> torch.Tensor:
-        return denoised(photo, self.sigma, grouped=True)
+        return denoised(photo, self.sigma, max_grouped=MAX_GROUPED_BACKGROUND_PIXELS)
 
     def consistent_photo(
         self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
@@ -600,7 +606,7 @@ class Denoising(Task):
         30.90 without the third, 30.59 with the first alone, CBM3D 30.69; 30.13, 30.01, 29.74
         and 29.86 on faces under 128 px. Each alone scores less than CBM3D or at most 0.3 dB
         more (30.59, 30.66, 30.99)."""
-        filtered = photo_wiener(photo, image, self.sigma)[None]
+        filtered = photo_wiener(photo, image, self.sigma, max_grouped=MAX_GROUPED_PIXELS)[None]
         learned = denoise_learned(photo[None], self.sigma)
         corrected = denoise_learned(photo[None], self.sigma, estimate=filtered)
         return ((filtered + learned + corrected) / 3)[0]

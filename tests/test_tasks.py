@@ -274,15 +274,16 @@ def test_a_restored_quantized_photo_quantizes_back_to_the_photo():
     assert torch.equal(task.corrupt_photo(restored), photo), "a pixel left its quantization cell"
 
 
-def test_large_photos_get_the_wiener_step_without_grouping(monkeypatch):
+def test_large_photos_get_the_wiener_step_without_grouping():
     """Grouping costs seconds per megapixel: above the pixel budget each window is filtered
     alone, 2 px apart, exactly as `pilot_wiener` does it."""
     noisy = torch.rand(3, 24, 20, generator=torch.Generator().manual_seed(0))
     pilot = torch.full_like(noisy, 0.5)
-    grouped = tasks.photo_wiener(noisy, pilot, 0.1)
-    monkeypatch.setattr(tasks, "MAX_GROUPED_PIXELS", 24 * 20 - 1)
+    grouped = tasks.photo_wiener(noisy, pilot, 0.1, max_grouped=24 * 20)
     alone = pilot_wiener(noisy[None], pilot[None], 0.1, stride=tasks.PHOTO_STRIDE)[0]
-    torch.testing.assert_close(tasks.photo_wiener(noisy, pilot, 0.1), alone)
+    torch.testing.assert_close(
+        tasks.photo_wiener(noisy, pilot, 0.1, max_grouped=24 * 20 - 1), alone
+    )
     assert not torch.allclose(grouped, alone), "a photo within the budget is filtered grouped"
 
 
