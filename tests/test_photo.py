@@ -146,23 +146,28 @@ def square_face(x: float, y: float, side: float = 40) -> faces.Face:
     return faces.Face(box=box, landmarks=np.full((5, 2), (x, y)))
 
 
-def test_weak_hog_faces_are_kept_only_where_the_cnn_finds_them_too(monkeypatch):
-    strong, weak, false = square_face(30, 40), square_face(100, 40), square_face(170, 40)
-    scores = [(strong, 1.0), (weak, -0.2), (false, -0.5)]
+def test_hog_faces_short_of_sure_are_kept_only_where_the_cnn_finds_them_too(monkeypatch):
+    """HOG's sure faces stay as they are. Its likely ones (from HOG_THRESHOLD, where a
+    posterized photo's false faces score too) and its weak ones are each checked by the CNN and
+    kept as the CNN sees them, or dropped where it sees no face."""
+    strong, likely, weak, false = (square_face(x, 40) for x in (30, 100, 170, 240))
+    between = (faces.HOG_THRESHOLD + faces.HOG_SURE) / 2
+    scores = [(strong, faces.HOG_SURE), (likely, between), (weak, -0.2), (false, -0.5)]
     monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: scores)
-    cnn_face = square_face(102, 41)  # the CNN sees the weak face, a little shifted
     checked = []
 
     def cnn_around(pixels, centre, reach, face=None, min_score=0.0):
-        checked.append(centre)
-        return [cnn_face, square_face(100, 140)] if centre[0] == 100 else []
+        checked.append(centre)  # the CNN sees the face a little shifted, and one far away
+        return [square_face(centre[0] + 2, 41), square_face(100, 140)] if centre[0] < 200 else []
 
     monkeypatch.setattr(faces, "_cnn_around", cnn_around)
-    found = detect_faces(torch.zeros(3, 80, 220))
-    assert checked == [(100, 40), (170, 40)], "only the weak detections are checked"
-    assert [face.box for face in found] == [strong.box, cnn_face.box], (
-        "the strong face stays, the weak one is replaced by the CNN's, the false one is dropped"
-    )
+    found = detect_faces(torch.zeros(3, 80, 300))
+    assert checked == [(100, 40), (170, 40), (240, 40)], "all but the sure face are checked"
+    assert [face.box for face in found] == [
+        strong.box,
+        square_face(102, 41).box,
+        square_face(172, 41).box,
+    ], "the sure face stays, the likely and weak ones become the CNN's, the false one is dropped"
 
 
 def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(monkeypatch):
@@ -173,7 +178,7 @@ def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(mo
     checked as anywhere else."""
     part, wide = square_face(90, 30, side=12), square_face(100, 45, side=80)
     strong, far = square_face(30, 40), square_face(180, 40, side=12)
-    scores = [(strong, 1.0), (part, -0.2), (wide, -0.3), (far, -0.4)]
+    scores = [(strong, faces.HOG_SURE), (part, -0.2), (wide, -0.3), (far, -0.4)]
     monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: scores)
     around_hole = square_face(101, 41)
     looks = []
@@ -318,7 +323,7 @@ def test_a_weak_face_holding_a_hole_of_a_faces_size_is_kept_unchecked(monkeypatc
     """A weak HOG face whose box holds a hole half its width (a face's hole is half its frame)
     is kept as it is: the hole explains the low score, and the CNN is not asked."""
     holding = square_face(100, 45, side=40)
-    scores = [(square_face(30, 40), 1.0), (holding, -0.3)]
+    scores = [(square_face(30, 40), faces.HOG_SURE), (holding, -0.3)]
     monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: scores)
     monkeypatch.setattr(faces, "_cnn_around", lambda *args, **kwargs: pytest.fail("CNN asked"))
     missing = torch.zeros(80, 220, dtype=torch.bool)
