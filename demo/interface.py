@@ -57,6 +57,10 @@ MAX_RESTARTS = 16
 #: lambda 0, out of 255): up to 1, under 1 on every task; at 10, 0.4 (inpainting) to 7
 #: (super-resolution); at 100, 3 to 16, where the discriminator starts to override the photo.
 LAM_MAX = 100.0
+#: The largest noise sigma and the most levels that can be set: the sliders' ranges (0 on each:
+#: the photo's own, or the paper's in the demo mode).
+MAX_NOISE_SIGMA = 0.5
+MAX_LEVELS = 32
 #: Runs at once (each is CPU-bound) and requests allowed to wait in the queue behind them.
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 16
@@ -207,11 +211,14 @@ def check_settings(
     iterations: Any,
     restarts: Any,
     seed: Any,
+    noise_sigma: Any,
+    levels: Any,
     max_iterations: int = MAX_ITERATIONS,
     max_restarts: int = MAX_RESTARTS,
-) -> tuple[float, int, int, int]:
+) -> tuple[float, int, int, int, float]:
     """The widgets' values, checked here (the Restore event skips Gradio's preprocessing, and API
-    calls can send anything): lambda as a float, iterations, restarts and seed as ints."""
+    calls can send anything): lambda as a float, iterations, restarts and seed as ints, and the
+    level of `task`'s corruption (its noise sigma or levels; 0 for other tasks)."""
     if task not in TASKS:
         raise user_error(f"Unknown task {task!r}; choose one of: {', '.join(TASKS)}.")
     if mode not in (AS_IS, CORRUPT):
@@ -225,7 +232,15 @@ def check_settings(
     whole = isinstance(seed, int | float) and not isinstance(seed, bool) and seed == seed // 1
     if not (whole and 0 <= seed <= MAX_SEED):
         raise user_error(f"Seed must be a whole number from 0 to 2**63 - 1, got {seed!r}.")
-    return lam, iterations, restarts, int(seed)
+    noise_sigma = number("Noise σ", 0 if noise_sigma is None else noise_sigma, 0, MAX_NOISE_SIGMA)
+    levels = number("Levels", 0 if levels is None else levels, 0, MAX_LEVELS)
+    if levels % 1 or levels == 1:
+        raise user_error(
+            f"Levels must be 0 (the photo's own) or a whole number from 2 to {MAX_LEVELS}, got "
+            f"{levels:g}."
+        )
+    level = {"denoising": noise_sigma, "quantization": levels}.get(task, 0)
+    return lam, iterations, restarts, int(seed), level
 
 
 def example_value(files: dict[str, Path], photo: str, strokes: str | None) -> dict:
@@ -262,13 +277,25 @@ def make_restore(
         iterations: float,
         restarts: float,
         seed: float | None,
+        noise_sigma: float,
+        levels: float,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
     ):
         """Restore one photo; returns the comparison, the faces, the downloads, a summary, the
         objective curve, the candidates and whether to offer the centre-crop fallback."""
-        lam, iterations, restarts, seed = check_settings(
-            task, mode, framing, lam, iterations, restarts, seed, max_iterations, max_restarts
+        lam, iterations, restarts, seed, level = check_settings(
+            task,
+            mode,
+            framing,
+            lam,
+            iterations,
+            restarts,
+            seed,
+            noise_sigma,
+            levels,
+            max_iterations,
+            max_restarts,
         )
         image, strokes, fit_note = fitted(*editor_parts(editor), get_task(task).scale)
         mask = strokes if takes_mask(task) else None
@@ -295,6 +322,7 @@ def make_restore(
                 task,
                 mask=mask,
                 corrupt_first=mode == CORRUPT,
+                level=level,
                 lam=lam,
                 iterations=iterations,
                 restarts=restarts,
@@ -446,8 +474,31 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                         info="Seeds the restarts' starting points and the demo's noise.",
                         elem_id="seed",
                     )
+                    noise_sigma = gr.Slider(
+                        0,
+                        MAX_NOISE_SIGMA,
+                        value=0,
+                        step=0.005,
+                        label="Noise σ",
+                        info="0: estimated from the photo (the demo adds the paper's 0.1). Raise "
+                        "it if the result is still noisy: a camera's noise can read low.",
+                        visible=tasks[0] == "denoising",
+                        elem_id="noise-sigma",
+                    )
+                    levels = gr.Slider(
+                        0,
+                        MAX_LEVELS,
+                        value=0,
+                        step=1,
+                        label="Levels per channel",
+                        info="0: read from the photo (the demo uses the paper's 5).",
+                        visible=tasks[0] == "quantization",
+                        elem_id="levels",
+                    )
                     reset = gr.Button("Reset to this task's defaults", size="sm", elem_id="reset")
-                    gr.Markdown("These settings are kept when you switch task.")
+                    gr.Markdown(
+                        "Switching task sets these to its defaults; the framing and seed stay."
+                    )
             with gr.Column(scale=1, min_width=320):
                 comparison = gr.ImageSlider(
                     type="pil",
@@ -535,7 +586,16 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                 "settings set to this task's defaults."
             )
             cleared_outputs = (None, [], None, cleared, None, [], gr.update(visible=False))
-            return gr.update(label=PHOTO_LABELS[name]), *cleared_outputs, *defaults[name]
+            levels_shown = (
+                gr.update(visible=name == "denoising", value=0),
+                gr.update(visible=name == "quantization", value=0),
+            )
+            return (
+                gr.update(label=PHOTO_LABELS[name]),
+                *cleared_outputs,
+                *defaults[name],
+                *levels_shown,
+            )
 
         framing.change(
             lambda name: gr.update(visible=name == CENTRE),
@@ -544,10 +604,16 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
             api_visibility="private",
         )
         task.change(
-            on_task, task, [editor, *outputs, lam, iterations, restarts], api_visibility="private"
+            on_task,
+            task,
+            [editor, *outputs, lam, iterations, restarts, noise_sigma, levels],
+            api_visibility="private",
         )
         reset.click(
-            lambda name: defaults[name], task, [lam, iterations, restarts], api_visibility="private"
+            lambda name: (*defaults[name], 0, 0),
+            task,
+            [lam, iterations, restarts, noise_sigma, levels],
+            api_visibility="private",
         )
         restore = make_restore(
             pipe,
@@ -556,7 +622,7 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
             max_iterations,
             max_restarts,
         )
-        inputs = [editor, task, mode, framing, lam, iterations, restarts, seed]
+        inputs = [editor, task, mode, framing, lam, iterations, restarts, seed, noise_sigma, levels]
         # No preprocessing: the handler reads the editor's files itself (`editor_parts`: ganmap's
         # reader, its checks, messages that name the file) and checks the settings
         # (`check_settings`: one message and one log line for any value out of range).

@@ -15,14 +15,14 @@ the model saw it and restored, the photo to download beside the result, and the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image
 
 from ganmap import NoFaceError, RestorationPipeline, corrupt, corrupt_photo
 from ganmap.corruption_level import at_its_own_level
-from ganmap.tasks import Task, get_task
+from ganmap.tasks import Denoising, Quantization, Task, get_task
 
 FACES = "faces"
 CENTRE = "centre"
@@ -78,12 +78,28 @@ def blanked(image: Image.Image, mask: Image.Image | None) -> Image.Image:
     return Image.fromarray(pixels)
 
 
-def as_given(task: str, photo: Image.Image, corrupt_first: bool) -> tuple[str | Task, str]:
-    """The task to restore with, and a note for the summary: the paper's where the demo mode
-    corrupted the photo with it; otherwise the photo's own level (`at_its_own_level`: a noise
-    sigma of 0.1 would smooth a slightly noisy face to plastic)."""
+def at_level(task: str, level: float) -> Task:
+    """`task` at the level set under Advanced: the noise sigma (denoising) or the levels per
+    channel (quantization); the task's own defaults (the paper's) at level 0 or for other tasks."""
+    chosen = get_task(task)
+    if level and isinstance(chosen, Denoising):
+        return replace(chosen, sigma=level)
+    if level and isinstance(chosen, Quantization):
+        return replace(chosen, levels=round(level))
+    return chosen
+
+
+def as_given(task: str, photo: Image.Image, corrupt_first: bool, level: float) -> tuple[Task, str]:
+    """The task to restore with, and a note for the summary: at `level` where one is set (the
+    demo mode corrupts at it too), at the paper's where the demo mode corrupted the photo with
+    it; otherwise at the photo's own level (`at_its_own_level`: a noise sigma of 0.1 would smooth
+    a slightly noisy face to plastic)."""
+    if level:
+        chosen = at_level(task, level)
+        amount = f"σ = {level:g}" if isinstance(chosen, Denoising) else f"{round(level)} levels"
+        return chosen, f" Restored at {amount}, as set under Advanced."
     if corrupt_first:
-        return task, ""
+        return get_task(task), ""
     own, found = at_its_own_level(task, photo)
     return own, f" {found}" if found else ""
 
@@ -105,19 +121,21 @@ def restore_faces(
     corrupt_first: bool,
     seed: int,
     callback: Callable[[int, int, float], None],
+    level: float = 0,
     **settings,
 ) -> RestorationResult:
     """Every face of the photo restored and put back (`pipe.restore_photo`).
 
     `mask` (inpainting): the painted missing pixels, at the photo's size. `corrupt_first`: the
     paper's corruption of the whole photo first (with a mask: those pixels blanked; inpainting
-    without one: each face's centre hole). `settings`: lam, iterations, restarts.
+    without one: each face's centre hole). `level`: the corruption's level (`at_level`; 0: the
+    photo's own, or the paper's in the demo mode). `settings`: lam, iterations, restarts.
     """
     observed, holes_cut = image, False
     if corrupt_first and mask is None:
-        observed, mask = corrupt_photo(image, task, seed=seed)
+        observed, mask = corrupt_photo(image, at_level(task, level), seed=seed)
         holes_cut = mask is not None  # a hole in each face found on the clean photo
-    restoring, level_note = as_given(task, observed, corrupt_first)
+    restoring, level_note = as_given(task, observed, corrupt_first, level)
     try:
         out = pipe.restore_photo(
             observed,
@@ -160,16 +178,21 @@ def restore_centre(
     corrupt_first: bool,
     seed: int,
     callback: Callable[[int, int, float], None],
+    level: float = 0,
     **settings,
 ) -> RestorationResult:
     """The photo's centre square restored as one aligned face, shown at the photo's framing.
 
     `mask` (inpainting): the painted missing pixels, at the photo's size; None with
     `corrupt_first` cuts the paper's centre hole. `corrupt_first` otherwise applies the task's
-    corruption to the centre crop first (the paper's demo). `settings`: lam, iterations, restarts.
+    corruption to the centre crop first (the paper's demo). `level`: as for `restore_faces`.
+    `settings`: lam, iterations, restarts.
     """
-    observed = corrupt(image, task, seed=seed) if corrupt_first and mask is None else image
-    restoring, level_note = as_given(task, observed, corrupt_first)
+    if corrupt_first and mask is None:
+        observed = corrupt(image, at_level(task, level), seed=seed)
+    else:
+        observed = image
+    restoring, level_note = as_given(task, observed, corrupt_first, level)
     out = pipe(
         observed,
         task=restoring,

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # `demo/` and `app.py` live at the top of the rep
     sys.path.insert(0, str(ROOT))
 
 #: Small settings for the tiny network: every code path, in a fraction of a second.
-SETTINGS = {"lam": 0.003, "iterations": 5, "restarts": 2, "seed": 0}
+SETTINGS = {"lam": 0.003, "iterations": 5, "restarts": 2, "seed": 0, "noise_sigma": 0, "levels": 0}
 TIMEOUT_S = 60
 
 
@@ -76,6 +76,8 @@ def restore(
         s["iterations"],
         s["restarts"],
         s["seed"],
+        s["noise_sigma"],
+        s["levels"],
         api_name="/restore",
     )
     return job.result(timeout=TIMEOUT_S)

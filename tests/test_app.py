@@ -33,7 +33,7 @@ from demo.interface import AS_IS, MODES, PHOTO_LABELS, Curve, StopFlags, make_re
 from demo.pipeline import CENTRE, FacesBehindHoles, restore_faces, takes_mask
 from demo.uploads import MAX_RESULT_SIDE, MAX_SIDE, downscaled, editor_parts, fitted
 from ganmap import TASKS, NoFaceError
-from ganmap.corruption_level import estimate_levels
+from ganmap.corruption_level import estimate_levels, estimate_noise_sigma
 from ganmap.images import to_pil, to_tensor
 from ganmap.tasks import Denoising, Quantization, centre_hole, get_task
 
@@ -188,21 +188,27 @@ def test_faces_hidden_by_the_demo_holes_are_told_apart(photos):
 
 
 @pytest.mark.parametrize(
-    "task, corrupt_first, expected",
+    "task, corrupt_first, level, expected",
     [
-        ("denoising", False, Denoising(0.03)),
-        ("denoising", True, Denoising(0.1)),
-        ("quantization", False, Quantization(levels=3)),
-        ("quantization", True, Quantization(levels=5)),
+        ("denoising", False, 0, Denoising(0.03)),
+        ("denoising", True, 0, Denoising(0.1)),
+        ("quantization", False, 0, Quantization(levels=3)),
+        ("quantization", True, 0, Quantization(levels=5)),
+        ("denoising", False, 0.2, Denoising(0.2)),
+        ("denoising", True, 0.2, Denoising(0.2)),
+        ("quantization", False, 8, Quantization(levels=8)),
     ],
 )
-def test_a_photo_given_as_it_is_is_restored_at_its_own_level(photos, task, corrupt_first, expected):
+def test_a_photo_given_as_it_is_is_restored_at_its_own_level(
+    photos, task, corrupt_first, level, expected
+):
     """The paper's sigma 0.1 and 5 levels in the demo mode, which corrupts with them; a photo's
-    own otherwise (its noise at sigma 0.03, its 3 levels)."""
+    own otherwise (its noise at sigma 0.03, its 3 levels); the level set under Advanced where
+    there is one, in both modes."""
 
     class RecordsTheTask:
         def restore_photo(self, photo, task, **kwargs):
-            self.task = get_task(task)
+            self.photo, self.task = photo, get_task(task)
             raise NoFaceError()
 
     astronaut = to_tensor(photos["astronaut"])[None]
@@ -220,8 +226,12 @@ def test_a_photo_given_as_it_is_is_restored_at_its_own_level(photos, task, corru
             mask=None,
             seed=0,
             callback=None,
+            level=level,
         )
     assert vars(pipe.task) == pytest.approx(vars(expected), rel=0.1), f"{pipe.task} != {expected}"
+    if corrupt_first and task == "denoising":  # the photo's noise of 0.03 is small beside it
+        sigma = estimate_noise_sigma(pipe.photo)
+        assert sigma == pytest.approx(expected.sigma, abs=0.03), "the demo corrupts at that level"
 
 
 @pytest.mark.slow
@@ -333,7 +343,7 @@ def test_stop_aborts_the_solver(pipe, tmp_path):
     handler = make_restore(PressStopAtStep3(), flags, tmp_path)
     request = SimpleNamespace(session_hash="session")
     photo = Image.new("RGB", (80, 80), (90, 120, 200))
-    outputs = handler(photo, "denoising", AS_IS, CENTRE, 0.003, 1000, 2, 0, request)
+    outputs = handler(photo, "denoising", AS_IS, CENTRE, 0.003, 1000, 2, 0, 0, 0, request)
     assert seen == [1, 2, 3]
     assert outputs == tuple(gr.skip() for _ in range(7)), "outputs are left as they were"
     flags.stop("session")  # a late Stop, after the run, is harmless
@@ -356,7 +366,7 @@ def test_equal_runs_share_no_output_file(pipe, tmp_path):
         }
 
     first, second = (
-        cached_files(handler(photo, "denoising", AS_IS, CENTRE, 0.003, 2, 2, 0, request))
+        cached_files(handler(photo, "denoising", AS_IS, CENTRE, 0.003, 2, 2, 0, 0, 0, request))
         for _ in range(2)
     )
     assert not first & second, f"equal runs share Gradio's files: {sorted(first & second)}"

@@ -161,6 +161,13 @@ BAD_SETTINGS = [
     ("seed", 1.5, r"Seed must be a whole number from 0 to 2\*\*63 - 1, got 1\.5\."),
     ("lam", -1, r"λ must be from 0 to 100, got -1\."),
     ("iterations", "many", r"Iterations must be a number, got 'many'\."),
+    ("noise_sigma", 2, r"Noise σ must be from 0 to 0\.5, got 2\."),
+    ("levels", 1, r"Levels must be 0 \(the photo's own\) or a whole number from 2 to 32, got 1\."),
+    (
+        "levels",
+        4.5,
+        r"Levels must be 0 \(the photo's own\) or a whole number from 2 to 32, got 4\.5",
+    ),
 ]
 
 #: The same for values JSON has no word for, which `gradio_client` refuses to send: written as
@@ -171,6 +178,7 @@ BAD_RAW_SETTINGS = [
     ("lam", "-Infinity", r"λ must be from 0 to 100, got -inf"),
     ("iterations", "NaN", r"Iterations must be from 1 to 1000, got nan"),
     ("restarts", "NaN", r"Restarts must be from 1 to 16, got nan"),
+    ("noise_sigma", "NaN", r"Noise σ must be from 0 to 0\.5, got nan"),
 ]
 
 
@@ -211,7 +219,8 @@ def raw_restore(app_url: str, path: Path, **raw_settings: str) -> tuple[str, dic
         editor = json.dumps({"background": background, "layers": [], "composite": None})
         s = {name: json.dumps(value) for name, value in SETTINGS.items()} | raw_settings
         body = f'{{"data": [{editor}, "denoising", "as-is", "centre", {s["lam"]}, '
-        body += f"{s['iterations']}, {s['restarts']}, {s['seed']}]}}"
+        body += f"{s['iterations']}, {s['restarts']}, {s['seed']}, {s['noise_sigma']}, "
+        body += f"{s['levels']}]}}"
         response = http.post(
             "gradio_api/call/restore", content=body, headers={"content-type": "application/json"}
         )

@@ -95,6 +95,8 @@ def restore(client: Client, face_file: Path, task: str, seed: int) -> np.ndarray
         ITERATIONS,
         RESTARTS,
         seed,
+        0,
+        0,
         api_name="/restore",
     )
     (before, after), faces, files, summary, curve, candidates = job.result(timeout=TIMEOUT_S)

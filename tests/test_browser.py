@@ -184,6 +184,33 @@ def test_no_face_offers_the_centre_framing(browser, app_url, tmp_path):
         page.close()
 
 
+def test_the_noise_level_can_be_set_under_advanced(browser, app_url, photos):
+    """Shown for the task it belongs to (noise sigma for denoising, levels for quantization), and
+    used instead of the photo's own, as the summary says."""
+    from playwright.sync_api import expect
+
+    page = open_page(browser, app_url, LAPTOP)
+    try:
+        page.locator("#advanced").get_by_text("Advanced").click()
+        expect(page.locator("#noise-sigma")).to_be_hidden()
+        page.locator("#task").get_by_label("Denoising", exact=True).check()
+        expect(page.locator("#noise-sigma")).to_be_visible()
+        expect(page.locator("#levels")).to_be_hidden()
+        page.locator("#noise-sigma input[type=number]").fill("0.2")
+        page.locator("#noise-sigma input[type=number]").press("Enter")
+        choose_file(page, photos["astronaut-noisy"])
+        expect(page.locator("#upload-note")).to_contain_text("astronaut-noisy.png")
+        page.locator("#run").click()
+        expect(page.locator("#summary")).to_contain_text(
+            "Restored at σ = 0.2, as set under Advanced"
+        )
+        page.locator("#task").get_by_label("Quantization", exact=True).check()
+        expect(page.locator("#levels")).to_be_visible()
+        expect(page.locator("#noise-sigma")).to_be_hidden()
+    finally:
+        page.close()
+
+
 @pytest.mark.skipif(not SCREENSHOT, reason="set GANMAP_SCREENSHOT=path to make the README's")
 def test_readme_screenshot(browser, app_url):
     """The README's picture: a laptop screen, the scratched group photo (the inpainting example,
