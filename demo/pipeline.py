@@ -101,7 +101,7 @@ def as_given(task: str, photo: Image.Image, corrupt_first: bool, level: float) -
     if corrupt_first:
         return get_task(task), ""
     own, found = at_its_own_level(task, photo)
-    return own, f" {found}" if found else ""
+    return own, f" {found} Another can be set under Advanced." if found else ""
 
 
 def side_by_side(before: Image.Image, after: Image.Image) -> tuple[Image.Image, Image.Image]:
