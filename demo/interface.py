@@ -61,6 +61,25 @@ LAM_MAX = 100.0
 #: the photo's own, or the paper's in the demo mode).
 MAX_NOISE_SIGMA = 0.5
 MAX_LEVELS = 32
+#: The slider of each task's corruption level, shown with its task: (largest, step, label, info,
+#: elem_id). The Restore handler takes their values in this order, after the seed.
+LEVEL_SLIDERS = {
+    "denoising": (
+        MAX_NOISE_SIGMA,
+        0.005,
+        "Noise σ",
+        "0: estimated from the photo (the demo adds the paper's 0.1). Raise it if the result is "
+        "still noisy: a camera's noise can read low.",
+        "noise-sigma",
+    ),
+    "quantization": (
+        MAX_LEVELS,
+        1,
+        "Levels per channel",
+        "0: read from the photo (the demo uses the paper's 5).",
+        "levels",
+    ),
+}
 #: Runs at once (each is CPU-bound) and requests allowed to wait in the queue behind them.
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 16
@@ -474,27 +493,19 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                         info="Seeds the restarts' starting points and the demo's noise.",
                         elem_id="seed",
                     )
-                    noise_sigma = gr.Slider(
-                        0,
-                        MAX_NOISE_SIGMA,
-                        value=0,
-                        step=0.005,
-                        label="Noise σ",
-                        info="0: estimated from the photo (the demo adds the paper's 0.1). Raise "
-                        "it if the result is still noisy: a camera's noise can read low.",
-                        visible=tasks[0] == "denoising",
-                        elem_id="noise-sigma",
-                    )
-                    levels = gr.Slider(
-                        0,
-                        MAX_LEVELS,
-                        value=0,
-                        step=1,
-                        label="Levels per channel",
-                        info="0: read from the photo (the demo uses the paper's 5).",
-                        visible=tasks[0] == "quantization",
-                        elem_id="levels",
-                    )
+                    level_sliders = [
+                        gr.Slider(
+                            0,
+                            high,
+                            value=0,
+                            step=step,
+                            label=label,
+                            info=info,
+                            visible=level_task == tasks[0],
+                            elem_id=elem_id,
+                        )
+                        for level_task, (high, step, label, info, elem_id) in LEVEL_SLIDERS.items()
+                    ]
                     reset = gr.Button("Reset to this task's defaults", size="sm", elem_id="reset")
                     gr.Markdown(
                         "Switching task sets these to its defaults; the framing and seed stay."
@@ -586,10 +597,7 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                 "settings set to this task's defaults."
             )
             cleared_outputs = (None, [], None, cleared, None, [], gr.update(visible=False))
-            levels_shown = (
-                gr.update(visible=name == "denoising", value=0),
-                gr.update(visible=name == "quantization", value=0),
-            )
+            levels_shown = [gr.update(visible=name == t, value=0) for t in LEVEL_SLIDERS]
             return (
                 gr.update(label=PHOTO_LABELS[name]),
                 *cleared_outputs,
@@ -606,13 +614,13 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
         task.change(
             on_task,
             task,
-            [editor, *outputs, lam, iterations, restarts, noise_sigma, levels],
+            [editor, *outputs, lam, iterations, restarts, *level_sliders],
             api_visibility="private",
         )
         reset.click(
-            lambda name: (*defaults[name], 0, 0),
+            lambda name: (*defaults[name], *(0 for _ in level_sliders)),
             task,
-            [lam, iterations, restarts, noise_sigma, levels],
+            [lam, iterations, restarts, *level_sliders],
             api_visibility="private",
         )
         restore = make_restore(
@@ -622,7 +630,7 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
             max_iterations,
             max_restarts,
         )
-        inputs = [editor, task, mode, framing, lam, iterations, restarts, seed, noise_sigma, levels]
+        inputs = [editor, task, mode, framing, lam, iterations, restarts, seed, *level_sliders]
         # No preprocessing: the handler reads the editor's files itself (`editor_parts`: ganmap's
         # reader, its checks, messages that name the file) and checks the settings
         # (`check_settings`: one message and one log line for any value out of range).
