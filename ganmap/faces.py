@@ -20,7 +20,7 @@ photo. A posterized photo's flat patches and hard edges also give HOG false face
 like real ones (0.36-0.93 measured, on a group photo's table and a canvas), and a false face
 gets a face painted on it; so HOG's detections are checked the same way up to `HOG_SURE`. On
 that photo set this left 1 posterized false face of 2 (and 1 with holes of 2), the same faces
-found but for one 4x smaller face of 9 px (95 of 101 to 94), for 0.1-0.2 s more per photo.
+found but for one 4x smaller face of 9 px (95 of 101 to 94), for up to 0.2 s more per photo.
 
 Corrupted photos are best shown to the detector restored classically (`restore_photo` passes
 the holes filled smoothly by `fill_missing`, with where they are, the noise blurred, the
