@@ -45,7 +45,7 @@ import torch
 from PIL import Image
 
 from .alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
-from .faces import MIN_FACE, detect_faces, fill_missing
+from .faces import MIN_FACE, detect_faces_any_way_up, fill_missing
 from .images import ImageLike, to_pil, to_tensor
 from .models import IMAGE_SIZE
 from .settings import Settings
@@ -206,7 +206,7 @@ def restore_photo(
     result = background(photo, missing, task)
     # the classical restoration shows faces best to a detector; a face MIN_FACE px across in the
     # observed photo is `scale` times larger in it (super-resolution: 4x fewer pixels to search)
-    faces = detect_faces(result, missing, min_face=MIN_FACE * scale)
+    faces = detect_faces_any_way_up(result, missing, min_face=MIN_FACE * scale)
     if not faces:
         raise NoFaceError()
     if task.takes_mask and missing is None:
@@ -259,7 +259,7 @@ def corrupt_photo(
     clean = to_tensor(image).expand(3, -1, -1)
     _, height, width = clean.shape
     if task.takes_mask:
-        faces = detect_faces(clean)
+        faces = detect_faces_any_way_up(clean)
         if not faces:
             raise NoFaceError()
         missing = default_holes(faces, task, height, width)

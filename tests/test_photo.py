@@ -296,6 +296,37 @@ def test_landmarks_of_a_found_box_are_the_detectors(two_faces):
         assert error < 1, f"landmarks {error:.2f} px from the detector's"
 
 
+@pytest.mark.parametrize("turns", faces.SIDEWAYS)
+def test_a_point_found_in_a_turned_photo_is_put_back_where_it_was(turns):
+    photo = torch.zeros(1, 4, 7)
+    photo[0, 2, 5] = 1  # x 5, y 2
+    turned = torch.rot90(photo, turns, (1, 2))
+    y, x = (float(i) for i in torch.nonzero(turned[0])[0])
+    found = faces.Face(box=(x, y, x + 1, y + 1), landmarks=np.array([[x, y]] * 5))
+    back = faces._turned_back(found, turns, 4, 7)
+    np.testing.assert_allclose(back.landmarks, [[5, 2]] * 5)
+    assert (back.box[0], back.box[1]) <= (5, 2) <= (back.box[2], back.box[3]), back.box
+
+
+@needs_val
+def test_faces_of_a_photo_turned_sideways_are_found_where_they_are(two_faces):
+    """A photo saved a quarter turn off (no EXIF orientation) has no face upright: each face is
+    found turned and given in the photo's own pixels, as detected on the photo upright."""
+    photo, _ = two_faces
+    sideways = torch.rot90(photo, 3, (1, 2))  # a quarter turn clockwise
+    assert detect_faces(sideways) == [], "the detectors do not see these faces lying sideways"
+    upright = [face.landmarks for face in detect_faces(photo)]
+    found = [face.landmarks for face in faces.detect_faces_any_way_up(sideways)]
+    expected = [
+        faces._turned_back(faces.Face((0, 0, 0, 0), points), 1, *sideways.shape[1:]).landmarks
+        for points in upright
+    ]  # the upright landmarks in the sideways photo, which one more quarter turn sets upright
+    assert len(found) == len(expected) == 2
+    for points in found:
+        error = min(np.abs(points - other).max() for other in expected)
+        assert error < 2, f"landmarks {error:.2f} px from the upright photo's"
+
+
 @needs_val
 def test_faces_behind_the_papers_holes_are_found(two_faces):
     """The eyes and nose hidden, their landmarks are found with the mean face shown in the hole
@@ -422,7 +453,7 @@ def test_a_face_under_8_px_in_the_small_photo_is_restored_from_8_px(tiny_pipelin
     given is sampled at 8 px, rather than the whole photo refused."""
     frame = frame_at(24 / 64, 0, (40.0, 40.0))  # 24 px across in the 4x larger output photo
     found = [faces.Face(box=(40, 40, 64, 64), landmarks=frame.to_photo(face_template()))]
-    monkeypatch.setattr(photo_module, "detect_faces", lambda *args, **kwargs: found)
+    monkeypatch.setattr(photo_module, "detect_faces_any_way_up", lambda *args, **kwargs: found)
     out = tiny_pipeline.restore_photo(smooth_photo(30, 30), "super-resolution", progress=False)
     assert out.image.size == (120, 120) and out.faces[0].observation.size == (8, 8)
 
