@@ -15,14 +15,14 @@ the model saw it and restored, the photo to download beside the result, and the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
 from ganmap import NoFaceError, RestorationPipeline, corrupt, corrupt_photo
-from ganmap.corruption_level import at_its_own_level
-from ganmap.tasks import Denoising, Quantization, Task, get_task
+from ganmap.corruption_level import at_its_own_level, at_level
+from ganmap.tasks import Denoising, Task, get_task
 
 FACES = "faces"
 CENTRE = "centre"
@@ -78,17 +78,6 @@ def blanked(image: Image.Image, mask: Image.Image | None) -> Image.Image:
     return Image.fromarray(pixels)
 
 
-def at_level(task: str, level: float) -> Task:
-    """`task` at the level set under Advanced: the noise sigma (denoising) or the levels per
-    channel (quantization); the task's own defaults (the paper's) at level 0 or for other tasks."""
-    chosen = get_task(task)
-    if level and isinstance(chosen, Denoising):
-        return replace(chosen, sigma=level)
-    if level and isinstance(chosen, Quantization):
-        return replace(chosen, levels=round(level))
-    return chosen
-
-
 def as_given(task: str, photo: Image.Image, corrupt_first: bool, level: float) -> tuple[Task, str]:
     """The task to restore with, and a note for the summary: at `level` where one is set (the
     demo mode corrupts at it too), at the paper's where the demo mode corrupted the photo with
@@ -128,14 +117,14 @@ def restore_faces(
 
     `mask` (inpainting): the painted missing pixels, at the photo's size. `corrupt_first`: the
     paper's corruption of the whole photo first (with a mask: those pixels blanked; inpainting
-    without one: each face's centre hole). `level`: the corruption's level (`at_level`; 0: the
-    photo's own, or the paper's in the demo mode). `settings`: lam, iterations, restarts.
+    without one: each face's centre hole). `level`: the corruption's level set under Advanced
+    (`as_given`; 0: the photo's own, or the paper's in the demo mode). `settings`: lam, iterations, restarts.
     """
+    restoring, level_note = as_given(task, image, corrupt_first, level)
     observed, holes_cut = image, False
-    if corrupt_first and mask is None:
-        observed, mask = corrupt_photo(image, at_level(task, level), seed=seed)
+    if corrupt_first and mask is None:  # corrupted as it is restored
+        observed, mask = corrupt_photo(image, restoring, seed=seed)
         holes_cut = mask is not None  # a hole in each face found on the clean photo
-    restoring, level_note = as_given(task, observed, corrupt_first, level)
     try:
         out = pipe.restore_photo(
             observed,
@@ -188,11 +177,9 @@ def restore_centre(
     corruption to the centre crop first (the paper's demo). `level`: as for `restore_faces`.
     `settings`: lam, iterations, restarts.
     """
-    if corrupt_first and mask is None:
-        observed = corrupt(image, at_level(task, level), seed=seed)
-    else:
-        observed = image
-    restoring, level_note = as_given(task, observed, corrupt_first, level)
+    restoring, level_note = as_given(task, image, corrupt_first, level)
+    corrupting = corrupt_first and mask is None  # at the level it is restored at
+    observed = corrupt(image, restoring, seed=seed) if corrupting else image
     out = pipe(
         observed,
         task=restoring,

@@ -22,12 +22,12 @@ from pathlib import Path
 from PIL import Image
 
 from . import TASKS, corrupt, corrupt_photo
-from .corruption_level import at_its_own_level
+from .corruption_level import at_its_own_level, at_level
 from .data import list_images
 from .images import ImageError, ImageLike
 from .models import WeightsError
 from .settings import PRESETS
-from .tasks import Denoising, Quantization, Task
+from .tasks import Task
 
 USER_ERRORS = (ValueError, ImageError, WeightsError, FileNotFoundError, PermissionError)
 
@@ -67,11 +67,8 @@ def restoring_task(args: argparse.Namespace, photo: ImageLike) -> str | Task:
     the photo's own (`at_its_own_level`), the paper's 5 levels where it has none."""
     if "auto" in (args.noise_sigma, args.levels):
         return at_its_own_level(args.task, photo)[0]
-    if args.noise_sigma is not None:
-        return Denoising(sigma=args.noise_sigma)
-    if args.levels is not None:
-        return Quantization(levels=args.levels)
-    return args.task
+    level = args.noise_sigma if args.noise_sigma is not None else args.levels
+    return args.task if level is None else at_level(args.task, level)
 
 
 def run_restore(args: argparse.Namespace) -> None:

@@ -71,6 +71,18 @@ def estimate_levels(image: ImageLike) -> int | None:
     return None
 
 
+def at_level(task: str | Task, level: float) -> Task:
+    """`task` with its corruption at `level`: the noise sigma for denoising, the levels per
+    channel (a whole number) for quantization; a task without a level as it is. The task checks
+    the value (sigma 0 or 1 level: ValueError)."""
+    task = get_task(task)
+    if isinstance(task, Denoising):
+        return replace(task, sigma=level)
+    if isinstance(task, Quantization):
+        return replace(task, levels=round(level))
+    return task
+
+
 def at_its_own_level(task: str | Task, photo: ImageLike) -> tuple[Task, str]:
     """`task` at `photo`'s own level, and what was found, as a sentence for the user: denoising
     at its estimated noise sigma, quantization at its levels (unchanged where it holds none);
@@ -78,12 +90,12 @@ def at_its_own_level(task: str | Task, photo: ImageLike) -> tuple[Task, str]:
     task = get_task(task)
     if isinstance(task, Denoising):
         sigma = estimate_noise_sigma(photo)
-        return replace(task, sigma=sigma), f"Its noise level was estimated at σ = {sigma:.3f}."
+        return at_level(task, sigma), f"Its noise level was estimated at σ = {sigma:.3f}."
     if isinstance(task, Quantization):
         levels = estimate_levels(photo)
         if levels is None:
             return task, (
                 f"Its values lie on no evenly spaced levels: restored as {task.levels} per channel."
             )
-        return replace(task, levels=levels), f"It holds {levels} levels per channel."
+        return at_level(task, levels), f"It holds {levels} levels per channel."
     return task, ""
