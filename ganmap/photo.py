@@ -25,7 +25,8 @@ warp(background)) under a mask that fades out beyond the face's frame. So a face
 64 px keeps the background's detail finer than the model's 64 px: the observed pixels around an
 inpainted hole, the bicubic upsampling, a patch denoiser's view of the noisy or posterized photo.
 Finally the result is made to agree with what the photo pins down: the observed pixels
-(inpainting), the gray photo's luma at full resolution (colorization), and the noisy photo
+(inpainting), the gray photo's luma at full resolution, with the faces' colours spread over it up
+to its edges rather than pasted as squares (colorization), and the noisy photo
 Wiener-filtered at full resolution with the result as its pilot (denoising), each pixel within
 its quantization cell (quantization).
 
@@ -233,7 +234,7 @@ def restore_photo(
             )
         )
 
-    result = task.consistent_photo(result, photo, missing)
+    result = task.consistent_photo(result, photo, missing, placed)
     return PhotoRestorationOutput(
         image=to_pil(result.clamp(0, 1)),
         observation=to_pil(photo.expand(3, -1, -1)),

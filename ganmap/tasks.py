@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
@@ -36,7 +37,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .alignment import FaceFrame
 from .blending import poisson_blend
+from .colour_spread import spread_chroma
 from .denoiser import denoise_learned
 from .faces import fill_missing
 from .images import MIN_SIDE, centre_crop, to_pil, to_tensor
@@ -243,11 +246,15 @@ class Task:
         return photo.expand(3, -1, -1)
 
     def consistent_photo(
-        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+        self,
+        image: torch.Tensor,
+        photo: torch.Tensor,
+        missing: torch.Tensor | None,
+        frames: Sequence[FaceFrame],
     ) -> torch.Tensor:
         """The restored whole photo (3, H, W) made to agree with what the observed `photo` pins
         down, at its full resolution (as `consistent` does for a frame); `missing` (H, W) is the
-        photo's hole for a task that takes a mask."""
+        photo's hole for a task that takes a mask, `frames` the faces' frames in the result."""
         return image
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
@@ -328,7 +335,11 @@ class Inpainting(Task):
         return torch.stack(filled).to(observation.device)
 
     def consistent_photo(
-        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+        self,
+        image: torch.Tensor,
+        photo: torch.Tensor,
+        missing: torch.Tensor | None,
+        frames: Sequence[FaceFrame],
     ) -> torch.Tensor:
         """Every observed pixel exactly as observed: only the holes are restored."""
         return torch.where(missing, image, photo)
@@ -369,11 +380,18 @@ class Colorization(Task):
         return observation.expand(-1, 3, -1, -1)
 
     def consistent_photo(
-        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+        self,
+        image: torch.Tensor,
+        photo: torch.Tensor,
+        missing: torch.Tensor | None,
+        frames: Sequence[FaceFrame],
     ) -> torch.Tensor:
-        """The photo's own luma at full resolution, finer than the faces' 64 px restorations;
-        with_luma, not `consistent`'s clipping, so that the luma stays exact."""
-        return with_luma(image, photo)
+        """The faces' colours spread over the gray photo up to its edges, not pasted as squares
+        (`ganmap.colour_spread`), on the photo's own luma at full resolution, finer than the
+        faces' 64 px restorations; with_luma, not `consistent`'s clipping, so that the luma
+        stays exact."""
+        chroma = spread_chroma(image - luma(image[None])[0], photo, frames)
+        return with_luma(photo + chroma, photo)
 
 
 SR_KERNELS = ("box", "area", "bicubic")
@@ -483,7 +501,11 @@ class SuperResolution(Task):
     BACK_PROJECTIONS: ClassVar[int] = 3
 
     def consistent_photo(
-        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+        self,
+        image: torch.Tensor,
+        photo: torch.Tensor,
+        missing: torch.Tensor | None,
+        frames: Sequence[FaceFrame],
     ) -> torch.Tensor:
         """Iterative back-projection (Irani and Peleg, 1991) at full resolution: the restored
         photo shrunk as the low-resolution photo was made (bicubic; area averaging for the
@@ -596,7 +618,11 @@ class Denoising(Task):
         return denoised(photo, self.sigma, max_grouped=MAX_GROUPED_BACKGROUND_PIXELS)
 
     def consistent_photo(
-        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+        self,
+        image: torch.Tensor,
+        photo: torch.Tensor,
+        missing: torch.Tensor | None,
+        frames: Sequence[FaceFrame],
     ) -> torch.Tensor:
         """The mean of three restorations of the noisy photo whose errors differ: the photo
         Wiener-filtered at its full resolution with the restored photo as the pilot, as
@@ -680,7 +706,11 @@ class Quantization(Task):
         return denoised(photo, self.noise_sigma)
 
     def consistent_photo(
-        self, image: torch.Tensor, photo: torch.Tensor, missing: torch.Tensor | None
+        self,
+        image: torch.Tensor,
+        photo: torch.Tensor,
+        missing: torch.Tensor | None,
+        frames: Sequence[FaceFrame],
     ) -> torch.Tensor:
         """Each pixel clipped into its cell at full resolution: +0.12 dB on the faces of both
         photo sets (seeds 0 and 1), in every size bucket. A Wiener filter with the restored photo

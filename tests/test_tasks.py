@@ -257,7 +257,7 @@ def test_back_projection_makes_a_restored_photo_agree_with_the_small_one(kernel)
     clean = torch.nn.functional.interpolate(clean, size=(80, 112), mode="bicubic")[0].clamp(0, 1)
     small = task.corrupt_photo(clean)
     upsampled = task.restore_classically(small)
-    projected = task.consistent_photo(upsampled, small, None)
+    projected = task.consistent_photo(upsampled, small, None, [])
 
     def misfit(image: torch.Tensor) -> float:
         return (task.corrupt_photo(image) - small).abs().mean().item()
@@ -270,7 +270,7 @@ def test_a_restored_quantized_photo_quantizes_back_to_the_photo():
     """Whatever the faces made of it, every pixel of the result lies in its observed cell."""
     task = Quantization(levels=5)
     photo = task.corrupt_photo(torch.rand(3, 40, 56, generator=seeded(5)))
-    restored = task.consistent_photo(torch.rand(3, 40, 56, generator=seeded(6)), photo, None)
+    restored = task.consistent_photo(torch.rand(3, 40, 56, generator=seeded(6)), photo, None, [])
     assert torch.equal(task.corrupt_photo(restored), photo), "a pixel left its quantization cell"
 
 
