@@ -394,6 +394,28 @@ def test_landmarks_of_placed_frames_land_on_the_template(two_faces):
         assert error < 4, f"landmarks {error:.1f} aligned px from the template"
 
 
+@needs_val
+def test_faces_that_dlibs_detectors_miss_are_found_by_mtcnn(two_faces, monkeypatch):
+    """With HOG and dlib's CNN finding nothing (faces in sunglasses, turned or dark are their
+    misses), MTCNN finds both faces, and dlib's landmarks in the box mapped from MTCNN's land as
+    well as the detectors' own."""
+    monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: [])
+    photo, truths = two_faces
+    found = detect_faces(photo)
+    assert len(found) == 2, f"expected the two faces, found {len(found)}"
+    for face, truth in zip(found, truths, strict=True):
+        aligned = truth.to_aligned(face.landmarks)
+        error = np.linalg.norm(aligned - face_template(), axis=1).mean()
+        assert error < 4, f"landmarks {error:.1f} aligned px from the template"
+
+
+@needs_val
+def test_mtcnn_faces_short_of_sure_are_not_kept(two_faces, monkeypatch):
+    monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: [])
+    monkeypatch.setattr(faces, "MTCNN_SURE", 1.01)
+    assert detect_faces(two_faces[0]) == []
+
+
 def test_astronaut_has_one_face_where_it_should():
     photo, frames = astronaut_photo(512)
     assert len(frames) == 1
