@@ -31,7 +31,7 @@ FRAMINGS = [("Find every face", FACES), ("The centre is one aligned face", CENTR
 #: What `restore_photo` does to the photo around the faces, per task (see `ganmap.photo`).
 SURROUNDINGS = {
     "inpainting": "keeps its pixels (holes away from the faces are filled smoothly)",
-    "colorization": "stays gray: only the faces get colour",
+    "colorization": "takes the faces' colours as far as its outlines let them, fading to gray",
     "super-resolution": "is enlarged with bicubic interpolation",
     "denoising": "is denoised by a patch filter averaged with a small learned denoiser's results",
     "quantization": "is smoothed by a classical patch filter",
