@@ -24,12 +24,13 @@ found but for one 4x smaller face of 9 px (95 of 101 to 94), for up to 0.2 s mor
 
 A third detector finds most of what both of dlib's miss (faces in sunglasses, turned away, dark
 or small): MTCNN (Zhang et al., 2016; facenet-pytorch's, its weights inside the wheel, MIT), a
-cascade of three small networks, about 0.1 s per photo. Each face it finds with a probability of
-`MTCNN_SURE` or more where dlib found none is kept, with dlib's landmarks in the box dlib would
-have drawn (`MTCNN_BOX`). On the seed-2 photo set this raised the faces found from 121 to 123 of
-126 gray, 121 to 124 noisy and posterized, and 94 to 99 of 101 in the 4x smaller photos (those
-from 10 px), with holes 123 as before; with one false face more posterized, with holes and 4x
-smaller (2-3 in 63 photos), for 0.15-0.25 s more per photo (medians).
+cascade of three small networks (0.1 s on the photo sets' photos, 0.5 s on a 1024 px group
+photo). Each face it finds with a probability of `MTCNN_SURE` or more where dlib found none is
+kept, with dlib's landmarks in the box dlib would have drawn (`MTCNN_BOX`). On the seed-2 photo
+set this raised the faces found from 121 to 123 of 126 gray, 121 to 124 noisy and posterized,
+and 94 to 99 of 101 in the 4x smaller photos (those from 10 px), with holes 123 as before; with
+one false face more posterized, with holes and 4x smaller (2-3 in 63 photos), for 0.15-0.25 s
+more per photo (medians).
 
 Corrupted photos are best shown to the detector restored classically (`restore_photo` passes
 the holes filled smoothly by `fill_missing`, with where they are, the noise blurred, the
@@ -53,6 +54,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +93,10 @@ MTCNN_SURE = 0.95  # MTCNN's probability from which a face that dlib's detectors
 # them real faces in a frame's background)
 MTCNN_STEP = 0.8  # the ratio between its scales: at its default 0.709, faces fall between them
 # (seed 2, gray: 1 face of the 5 that dlib missed found, against 3 at 0.8; 0.1 s against 0.06)
+MTCNN_FACE = 12  # px across: the smallest face MTCNN finds at its own scale
+MAX_MTCNN_PIXELS = 500_000  # its finest scale's budget: on a larger photo it looks only for
+# faces from the size that fits (14 px on the app's 1024 x 709 group photo, 0.5 s instead of
+# 0.8; 34 px on a 2000 x 2000 photo), and leaves smaller ones to dlib
 MTCNN_BOX = (-0.024, 0.034, 1.10)  # dlib's square box from MTCNN's: its centre's shift (x, y)
 # and its side, in MTCNN box widths (the mean over 127 faces that both found, seed 2)
 SIDEWAYS = (1, 3)  # quarter turns (counterclockwise) tried where no face is found upright: the
@@ -195,8 +201,9 @@ def detect_faces(
     cnn: bool | None = None,
 ) -> list[Face]:
     """Every face found in `image` (C, H, W) in [0, 1], in reading order. Faces smaller than
-    `min_face` px across may be missed; a larger value detects faster. `cnn`: also run the CNN
-    detector on the whole photo (None: only where HOG finds no face).
+    `min_face` px across may be missed; a larger value detects faster. HOG's faces (those short
+    of `HOG_SURE` checked by the CNN), then MTCNN's sure ones where none was found. `cnn`: also
+    run the CNN detector on the whole photo (None: only where neither finds a face).
 
     `missing` (H, W), True where pixels are unknown, which `image` holds filled (`fill_missing`):
     a hole over a face hides what HOG keys on, so the CNN looks closer around each hole that no
@@ -228,8 +235,10 @@ def detect_faces(
             face = next((other for other in seen if _same(other, face)), None)
         if face is not None and not any(_inside(face, other) for other in faces):
             faces.append(face)
-    more = _mtcnn_faces(pixels, min_face)
-    faces += [face for face in more if not any(_inside(face, other) for other in faces)]
+    for box in _mtcnn_boxes(pixels, min_face):
+        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        if not any(_covers(other, *centre) for other in faces):
+            faces.append(Face(box=box, landmarks=_landmarks(pixels, box)))
     if cnn or (cnn is None and not faces):
         scale = detection_scale(height, width, min_face, MAX_CNN_PIXELS, shrink=True)
         more = [face for face, _ in _find(_cnn(mmod), predictor, pixels, scale)]
@@ -408,7 +417,7 @@ def _cnn(mmod):
     return lambda image: [(found.rect, found.confidence) for found in mmod(image, 0)]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)  # one per smallest face size: few, but large photos vary it
 def _mtcnn(min_face: int):
     try:
         from facenet_pytorch import MTCNN
@@ -417,31 +426,27 @@ def _mtcnn(min_face: int):
     return MTCNN(min_face_size=min_face, factor=MTCNN_STEP, keep_all=True, device="cpu")
 
 
-def _mtcnn_faces(pixels: np.ndarray, min_face: float) -> list[Face]:
+def _mtcnn_boxes(pixels: np.ndarray, min_face: float) -> list[tuple[float, ...]]:
     """The faces MTCNN (facenet-pytorch's, its weights inside the wheel) finds in `pixels` with a
-    probability of MTCNN_SURE or more, each with dlib's landmarks in the box dlib would have
-    given it (`MTCNN_BOX`): in the aligned frame, 1.33 px from where the photo set placed the
-    faces (median, seed 2), against 1.29 with dlib's own boxes. Its landmarks (eye centres, nose
-    tip, mouth corners) are not the template's, so they are not used."""
-    boxes, probabilities = _mtcnn(max(1, round(min_face))).detect(pixels)
+    probability of MTCNN_SURE or more, each as the box dlib would have given it (`MTCNN_BOX`).
+    Its landmarks (eye centres, nose tip, mouth corners) are not the template's; dlib's,
+    predicted in that box, land 1.33 px from where the photo set placed the faces in the
+    aligned frame (median, seed 2), against 1.29 with dlib's own boxes. Its cost grows with the
+    pixels of its finest scale, bounded by MAX_MTCNN_PIXELS."""
+    height, width = pixels.shape[:2]
+    least = MTCNN_FACE * math.sqrt(height * width / MAX_MTCNN_PIXELS)
+    boxes, probabilities = _mtcnn(max(1, round(max(min_face, least)))).detect(pixels)
     if boxes is None:
         return []
     shift_x, shift_y, side = MTCNN_BOX
-    faces = []
+    found = []
     for (x0, y0, x1, y1), probability in zip(boxes, probabilities, strict=True):
-        if probability < MTCNN_SURE:
-            continue
-        width = x1 - x0
-        x, y = (x0 + x1) / 2 + shift_x * width, (y0 + y1) / 2 + shift_y * width
-        box = (
-            x - side * width / 2,
-            y - side * width / 2,
-            x + side * width / 2,
-            y + side * width / 2,
-        )
-        box = tuple(float(v) for v in box)
-        faces.append(Face(box=box, landmarks=_landmarks(pixels, box)))
-    return faces
+        if probability >= MTCNN_SURE:
+            width = x1 - x0
+            x, y = (x0 + x1) / 2 + shift_x * width, (y0 + y1) / 2 + shift_y * width
+            half = side * width / 2
+            found.append(tuple(float(v) for v in (x - half, y - half, x + half, y + half)))
+    return found
 
 
 def _cnn_around(

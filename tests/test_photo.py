@@ -383,6 +383,25 @@ def test_the_cnn_sees_large_photos_and_faces_shrunk_to_its_budget(monkeypatch):
     assert seen[0][1] == pytest.approx(faces.CNN_FACE / 500), "the face shrunk to CNN_FACE px"
 
 
+def test_mtcnn_looks_for_faces_of_a_size_that_keeps_it_within_its_budget(monkeypatch):
+    """MTCNN's cost grows with the pixels of its finest scale: on a 2000 x 2000 photo it looks
+    for faces from 34 px (MAX_MTCNN_PIXELS), on a 500 x 500 one from the 10 px asked for."""
+    sizes = []
+
+    class Recorder:
+        def detect(self, pixels):
+            return None, None
+
+    def mtcnn(min_face):
+        sizes.append(min_face)
+        return Recorder()
+
+    monkeypatch.setattr(faces, "_mtcnn", mtcnn)
+    for side in (2000, 500):
+        faces._mtcnn_boxes(np.zeros((side, side, 3), np.uint8), 10)
+    assert sizes == [34, 10]
+
+
 @needs_val
 def test_landmarks_of_placed_frames_land_on_the_template(two_faces):
     photo, truths = two_faces
