@@ -443,9 +443,9 @@ def _mtcnn_boxes(pixels: np.ndarray, min_face: float) -> list[tuple[float, ...]]
     found = []
     for (x0, y0, x1, y1), probability in zip(boxes, probabilities, strict=True):
         if probability >= MTCNN_SURE:
-            width = x1 - x0
-            x, y = (x0 + x1) / 2 + shift_x * width, (y0 + y1) / 2 + shift_y * width
-            half = side * width / 2
+            across = x1 - x0
+            x, y = (x0 + x1) / 2 + shift_x * across, (y0 + y1) / 2 + shift_y * across
+            half = side * across / 2
             found.append(tuple(float(v) for v in (x - half, y - half, x + half, y + half)))
     return found
 
