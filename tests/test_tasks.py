@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from ganmap import TASKS, Colorization, Inpainting, Quantization, SuperResolution, tasks
+from ganmap.metrics import psnr
 from ganmap.tasks import Denoising, get_task, luma
 from ganmap.wiener import pilot_wiener
 
@@ -285,6 +286,21 @@ def test_large_photos_get_the_wiener_step_without_grouping():
         tasks.photo_wiener(noisy, pilot, 0.1, max_grouped=24 * 20 - 1), alone
     )
     assert not torch.allclose(grouped, alone), "a photo within the budget is filtered grouped"
+
+
+def test_the_final_wiener_step_takes_half_its_pilot_from_bm3ds_first_stage(monkeypatch):
+    """A restoration with no detail at all (flat gray) still gets a striped photo's stripes
+    back, from the grouped first stage's half of the pilot; over the grouping budget the pilot
+    is the restoration alone, and much of the detail goes with it."""
+    y, x = torch.meshgrid(torch.arange(48.0), torch.arange(48.0), indexing="ij")
+    clean = (0.5 + 0.3 * torch.sin(2 * torch.pi * (x + y) / 8)).expand(3, -1, -1)
+    task = Denoising(sigma=0.1)
+    noisy = task.corrupt_photo(clean, seeded(0))
+    flat = torch.full_like(clean, 0.5)
+    within = psnr(task.consistent_photo(flat, noisy, None, []), clean)
+    monkeypatch.setattr(tasks, "MAX_GROUPED_PIXELS", 48 * 48 - 1)
+    over = psnr(task.consistent_photo(flat, noisy, None, []), clean)
+    assert within > over + 10, f"{within:.2f} dB within the budget, {over:.2f} dB over it"
 
 
 @pytest.mark.parametrize(("size", "sigma"), [(128, 0.05), (64, 0.1), (32, 0.2), (4, 1.0)])

@@ -7,7 +7,7 @@ import torch
 
 from ganmap import wiener
 from ganmap.metrics import psnr
-from ganmap.wiener import dct_matrix, denoise, hard_threshold, pilot_wiener
+from ganmap.wiener import dct_matrix, denoise, hard_threshold, pilot_wiener, wavelet_matrix
 
 
 def smooth_faces(count: int = 4, channels: int = 3, side: int = 32) -> torch.Tensor:
@@ -32,6 +32,24 @@ def noisy_copy(clean: torch.Tensor, sigma: float) -> torch.Tensor:
 def test_dct_matrix_is_orthonormal():
     basis = dct_matrix(8)
     torch.testing.assert_close(basis @ basis.T, torch.eye(8), atol=1e-6, rtol=0)
+
+
+def test_wavelet_matrix_has_unit_rows_and_an_exact_inverse():
+    """White noise of sigma is sigma in every coefficient, and the windows come back whole."""
+    basis = wavelet_matrix(8)
+    torch.testing.assert_close(basis.norm(dim=1), torch.ones(8), atol=1e-6, rtol=0)
+    signal = torch.rand(8, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(torch.linalg.solve(basis, basis @ signal), signal, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("transform", ["dct", "bior1.5"])
+@pytest.mark.parametrize("group", [1, 16])
+def test_vanishing_noise_keeps_every_window_of_the_first_stage(transform, group):
+    """A threshold far under every coefficient keeps them all: each window, and each group, is
+    transformed and put back exactly."""
+    clean = smooth_faces(count=2, side=27)
+    restored = hard_threshold(clean, 1e-6, stride=3, group=group, transform=transform)
+    torch.testing.assert_close(restored, clean, atol=1e-4, rtol=0)
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -118,6 +136,16 @@ def test_grouping_similar_windows_beats_filtering_each_alone():
     assert (grouped > alone + 1).all(), f"grouped {grouped.tolist()} dB, alone {alone.tolist()}"
 
 
+@pytest.mark.parametrize("transform", ["dct", "bior1.5"])
+def test_grouping_similar_windows_helps_the_first_stage(transform):
+    """Matched on the noisy image itself, as BM3D's first stage does."""
+    clean = repeating_pattern()
+    noisy = noisy_copy(clean, 0.1)
+    alone = psnr(hard_threshold(noisy, 0.1, transform=transform), clean)
+    grouped = psnr(hard_threshold(noisy, 0.1, stride=3, group=16, transform=transform), clean)
+    assert (grouped > alone + 1).all(), f"grouped {grouped.tolist()} dB, alone {alone.tolist()}"
+
+
 def test_block_matching_finds_a_windows_copies():
     """A window of noise copied 5 px down and 3 px left of itself, on a flat image: its group is
     itself, then its copy; a reference window in the flat part is grouped with itself first."""
@@ -159,3 +187,5 @@ def test_bad_arguments_are_named():
         hard_threshold(image, 0.1, stride=9)
     with pytest.raises(ValueError, match="search radius"):
         pilot_wiener(image, image, 0.1, group=16, search=1)
+    with pytest.raises(ValueError, match="'haar'.*dct"):
+        hard_threshold(image, 0.1, transform="haar")
