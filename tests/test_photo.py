@@ -170,6 +170,29 @@ def test_hog_faces_short_of_sure_are_kept_only_where_the_cnn_finds_them_too(monk
     ], "the sure face stays, the likely and weak ones become the CNN's, the false one is dropped"
 
 
+def test_weak_hog_faces_that_mtcnn_is_sure_of_need_no_cnn_check(monkeypatch):
+    """A weak HOG face where MTCNN is sure of the same face (each box's centre in the other) is
+    kept as MTCNN found it, without the CNN's check (0.3 s); a small weak one at the edge of
+    MTCNN's box, whose own box does not hold MTCNN's centre, is still checked."""
+    weak, edge = square_face(100, 40), square_face(121, 58, side=6)
+    monkeypatch.setattr(
+        faces, "_find", lambda detector, predictor, pixels, scale: [(weak, -0.2), (edge, -0.5)]
+    )
+    sure = (82, 22, 122, 62)
+    monkeypatch.setattr(faces, "_mtcnn_boxes", lambda pixels, min_face: [sure])
+    monkeypatch.setattr(faces, "_landmarks", lambda pixels, box: np.zeros((5, 2)))
+    checked = []
+
+    def cnn_around(pixels, centre, reach, face=None, min_score=0.0):
+        checked.append(centre)
+        return []
+
+    monkeypatch.setattr(faces, "_cnn_around", cnn_around)
+    found = detect_faces(torch.zeros(3, 80, 200))
+    assert checked == [(121, 58)], "only the face MTCNN is not sure of is checked"
+    assert [face.box for face in found] == [sure], "MTCNN's box, once"
+
+
 def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(monkeypatch):
     """A 20 px hole at (100, 40), a face found elsewhere: HOG's weak detections smaller than the
     hole beside it (parts of the face around it) are not checked one by one; one CNN look around
