@@ -110,7 +110,6 @@ def hard_threshold(
         keep[:, 0, :, 0, 0] = True  # the window's brightness: never noise alone
         return coefficients * keep, keep.float()
 
-    search = search if group > 1 else 0
     return _shrink(noisy, noisy, sigma, threshold, patch, stride, group, search, transform)
 
 
