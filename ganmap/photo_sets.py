@@ -143,12 +143,21 @@ def random_photo(files: list[Path], generator: torch.Generator):
     return photo, truths
 
 
-def astronaut_photo(width: int) -> tuple[torch.Tensor, list[FaceFrame]]:
-    """scikit-image's astronaut, resized to `width` px, with its face frame from the detector."""
+def outside_photos() -> list[torch.Tensor]:
+    """Portraits from other sources than CelebA, in the public domain, that ship with the eval
+    extra's packages: scikit-image's astronaut (NASA) and matplotlib's Grace Hopper (US Navy).
+    They keep the benchmark honest about faces unlike the training frames."""
+    from matplotlib.cbook import get_sample_data
     from skimage.data import astronaut
 
-    photo = to_tensor(astronaut())
-    photo = F.interpolate(photo[None], size=(width, width), mode="area")[0]
+    return [to_tensor(astronaut()), to_tensor(get_sample_data("grace_hopper.jpg", asfileobj=False))]
+
+
+def detected_photo(photo: torch.Tensor, width: int) -> tuple[torch.Tensor, list[FaceFrame]]:
+    """`photo` (3, H, W) shrunk to `width` px wide, with its faces' frames from the detector:
+    for photos whose faces were not placed by `compose`."""
+    height = round(photo.shape[1] * width / photo.shape[2])
+    photo = F.interpolate(photo[None], size=(height, width), mode="area")[0]
     return photo, [FaceFrame.from_landmarks(f.landmarks) for f in detect_faces(photo)]
 
 
@@ -157,7 +166,7 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="folder of whole aligned CelebA frames")
     parser.add_argument("--out", required=True, help="folder to write (photos + faces.json)")
     parser.add_argument(
-        "--count", type=int, default=24, help="photos of frames (besides astronauts)"
+        "--count", type=int, default=24, help="photos of frames (besides the outside photos)"
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -168,7 +177,9 @@ def main() -> None:
     files = list_images(args.data)
     record = {}
     photos = [random_photo(files, generator) for _ in range(args.count)]
-    photos += [astronaut_photo(width) for width in (512, 256, 128)]
+    photos += [
+        detected_photo(photo, width) for photo in outside_photos() for width in (512, 256, 128)
+    ]
     for index, (photo, truths) in enumerate(photos):
         name = f"photo-{index:03d}.png"
         to_pil(photo).save(out / name)

@@ -31,7 +31,7 @@ from ganmap.faces import detect_faces, fill_missing
 from ganmap.images import to_tensor
 from ganmap.metrics import psnr
 from ganmap.photo import face_task
-from ganmap.photo_sets import Placement, astronaut_photo, canvas, compose
+from ganmap.photo_sets import Placement, canvas, compose, detected_photo, outside_photos
 from ganmap.tasks import Denoising, Quantization, SuperResolution, Task, luma
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,7 +246,7 @@ def test_only_solid_holes_with_the_face_around_them_showing_can_hide_a_face():
 def test_a_random_pixel_mask_gets_no_closer_looks_around_its_clusters(monkeypatch):
     """Half the pixels missing at random: the face shows through the fill, and none of the
     hundreds of clusters is looked into (each look costs the CNN about 0.5 s)."""
-    photo, (truth,) = astronaut_photo(256)
+    photo, (truth,) = detected_photo(outside_photos()[0], 256)  # the astronaut
     missing = torch.rand(256, 256, generator=torch.Generator().manual_seed(0)) < 0.5
     looks = []
     look = faces._cnn_around
@@ -458,11 +458,17 @@ def test_mtcnn_faces_short_of_sure_are_not_kept(two_faces, monkeypatch):
     assert detect_faces(two_faces[0]) == []
 
 
-def test_astronaut_has_one_face_where_it_should():
-    photo, frames = astronaut_photo(512)
-    assert len(frames) == 1
-    centre = frames[0].to_photo(np.array([[31.5, 31.5]]))[0]
-    assert 180 < centre[0] < 280 and 80 < centre[1] < 180, f"face centre at {centre}"
+@pytest.mark.parametrize(
+    "index, centre", [(0, (224, 97)), (1, (262, 180))], ids=["astronaut", "grace-hopper"]
+)
+def test_each_outside_photo_has_one_face_where_it_should(index, centre):
+    """The benchmark's portraits from other sources: one face each, its frame's centre within 10 px
+    of where a person would put it (the astronaut's face is up and left of the middle, Grace
+    Hopper's in the upper middle)."""
+    photo, frames = detected_photo(outside_photos()[index], 512)
+    assert photo.shape[2] == 512 and len(frames) == 1, f"{len(frames)} faces in {photo.shape}"
+    found = frames[0].to_photo(np.array([[31.5, 31.5]]))[0]
+    assert np.linalg.norm(found - centre) < 10, f"face centre at {found}, expected {centre}"
 
 
 def test_no_face_raises_with_advice(tiny_pipeline):
