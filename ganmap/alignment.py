@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -170,6 +171,15 @@ def add_from_frame(photo: torch.Tensor, change: torch.Tensor, frame: FaceFrame) 
     result = photo.clone()
     result[:, y0:y1, x0:x1] += weight * sampled
     return result
+
+
+def faces_weight(frames: Sequence[FaceFrame], height: int, width: int) -> torch.Tensor:
+    """(1, height, width) in [0, 1]: how much of each photo pixel is a pasted face's, full over
+    the faces' frames and fading out beyond them as `add_from_frame` fades a face's change."""
+    weight = torch.zeros(1, height, width)
+    for frame in frames:
+        weight = add_from_frame(weight, torch.ones(1, IMAGE_SIZE, IMAGE_SIZE), frame)
+    return weight.clamp(0, 1)
 
 
 def frame_mask(frame: FaceFrame, missing: torch.Tensor, height: int, width: int) -> torch.Tensor:

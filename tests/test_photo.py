@@ -21,6 +21,7 @@ from ganmap.alignment import (
     FaceFrame,
     add_from_frame,
     face_template,
+    faces_weight,
     frame_mask,
     mean_face,
     similarity,
@@ -108,6 +109,19 @@ def test_paste_back_changes_nothing_beyond_the_feather():
     assert torch.equal(pasted[:, :, 131:], photo[:, :, 131:])
     assert torch.equal(pasted[:, 131:, :], photo[:, 131:, :])
     assert (pasted[:, 70:110, 70:110] - photo[:, 70:110, 70:110] - 1).abs().max() < 1e-5
+
+
+def test_faces_weight_is_one_over_each_frame_and_fades_out_beyond_it():
+    """Two overlapping frames: 1 over each (never more where they overlap), strictly between 0
+    and 1 in the feather just beyond a frame, 0 far from both."""
+    first, second = frame_at(1.0, 0, (20, 20)), frame_at(1.0, 0, (50, 30))  # x, y from 19.5, 29.5
+    weight = faces_weight([first, second], 160, 160)
+    assert weight.shape == (1, 160, 160)
+    assert torch.equal(weight[0, 21:82, 21:82], torch.ones(61, 61)), "the first frame"
+    assert torch.equal(weight[0, 31:92, 51:112], torch.ones(61, 61)), "the second, over both"
+    feather = weight[0, 60, 115:117]  # 1-2 aligned px beyond the second frame's right edge
+    assert ((feather > 0) & (feather < 1)).all(), f"feather {feather.tolist()}"
+    assert weight[0, 130:, :].eq(0).all() and weight[0, :, 130:].eq(0).all(), "beyond them"
 
 
 def test_faces_partly_outside_the_photo_are_mirrored_and_pasted_in_part():

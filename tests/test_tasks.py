@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from ganmap import TASKS, Colorization, Inpainting, Quantization, SuperResolution, tasks
+from ganmap.alignment import FaceFrame
 from ganmap.metrics import psnr
 from ganmap.tasks import Denoising, get_task, luma
 from ganmap.wiener import pilot_wiener
@@ -288,18 +289,34 @@ def test_large_photos_get_the_wiener_step_without_grouping():
     assert not torch.allclose(grouped, alone), "a photo within the budget is filtered grouped"
 
 
-def test_the_final_wiener_step_takes_half_its_pilot_from_bm3ds_first_stage(monkeypatch):
-    """A restoration with no detail at all (flat gray) still gets a striped photo's stripes
-    back, from the grouped first stage's half of the pilot; over the grouping budget the pilot
-    is the restoration alone, and much of the detail goes with it."""
+def test_the_final_wiener_steps_pilot_is_bm3ds_first_stage_around_the_faces_and_half_over_them(
+    monkeypatch,
+):
+    """The pilot is the grouped first stage where no face was restored, and half the restored
+    photo over a face's frame. Given a flat restoration, the stripes of a striped photo come back
+    from the first stage; over the grouping budget the pilot is the restoration alone, and much
+    of the detail goes with it."""
     y, x = torch.meshgrid(torch.arange(48.0), torch.arange(48.0), indexing="ij")
     clean = (0.5 + 0.3 * torch.sin(2 * torch.pi * (x + y) / 8)).expand(3, -1, -1)
     task = Denoising(sigma=0.1)
     noisy = task.corrupt_photo(clean, seeded(0))
     flat = torch.full_like(clean, 0.5)
-    within = psnr(task.consistent_photo(flat, noisy, None, []), clean)
+    first_stage = tasks.hard_threshold(noisy[None], 0.1, **tasks.FIRST_STAGE)[0]
+    pilots = []
+    wiener = tasks.photo_wiener
+    monkeypatch.setattr(
+        tasks,
+        "photo_wiener",
+        lambda photo, pilot, *a, **k: pilots.append(pilot) or wiener(photo, pilot, *a, **k),
+    )
+    left_face = FaceFrame(np.array([[0.25, 0, -0.375], [0, 0.75, -0.125]]))  # x < 16: a face
+    within = psnr(task.consistent_photo(flat, noisy, None, [left_face]), clean)
+    torch.testing.assert_close(pilots[0][:, :, 20:], first_stage[:, :, 20:], msg="around the face")
+    torch.testing.assert_close(
+        pilots[0][:, :, :16], (flat + first_stage)[:, :, :16] / 2, msg="over it"
+    )
     monkeypatch.setattr(tasks, "MAX_GROUPED_PIXELS", 48 * 48 - 1)
-    over = psnr(task.consistent_photo(flat, noisy, None, []), clean)
+    over = psnr(task.consistent_photo(flat, noisy, None, [left_face]), clean)
     assert within > over + 10, f"{within:.2f} dB within the budget, {over:.2f} dB over it"
 
 
