@@ -128,6 +128,17 @@ def test_consistent_quantization_stays_in_the_observed_cells():
     assert torch.equal(task.corrupt(task.consistent(guess, observation)), observation)
 
 
+def test_a_quantized_photos_result_stays_in_the_central_three_quarters_of_each_cell():
+    """A restoration anywhere (here at random) ends within 3/4 of half a step of y in the whole
+    photo's final step; an aligned face's `consistent` reaches the cell's edges."""
+    task = Quantization(levels=5)  # cells 0.25 wide around y
+    clean, guess = torch.rand(2, 3, 40, 48, generator=seeded(6))
+    observation = task.corrupt(clean)
+    photo = task.consistent_photo(guess, observation, None, [])
+    assert (photo - observation).abs().max() <= 0.75 * 0.125
+    assert (task.consistent(guess, observation) - observation).abs().max() > 0.12
+
+
 @pytest.mark.parametrize(
     "make",
     [
