@@ -186,16 +186,22 @@ def test_tuning_writes_the_best_candidate_into_the_model_folder(faces, tiny_pipe
     assert (tuned.average, tuned.refine_steps) == (best["average"], best["refine_steps"])
 
 
-def test_the_denoiser_trains_saves_and_resumes(faces, tmp_path):
-    """Two steps, then --resume to a third: the checkpoint counts on, the weights load back."""
-    run = ["--data", str(faces), "--val", str(faces), "--out", str(tmp_path), "--width", "8",
-           "--depth", "3", "--batch-size", "2", "--eval-every", "1"]  # fmt: skip
-    train_denoiser.main([*run, "--steps", "2"])
-    assert torch.load(tmp_path / "checkpoint.pt")["step"] == 2
-    train_denoiser.main([*run, "--steps", "3", "--resume"])
-    assert torch.load(tmp_path / "checkpoint.pt")["step"] == 3
-    model = Denoiser.from_pretrained(tmp_path / "denoiser")
+def test_the_denoiser_trains_saves_and_resumes_exactly(faces, tmp_path):
+    """Two steps, then --resume to a third: the checkpoint counts on, and the weights are those
+    of three steps run unbroken (the resumed run draws the same batches and noise)."""
+    run = ["--data", str(faces), "--val", str(faces), "--width", "8", "--depth", "3",
+           "--batch-size", "2", "--eval-every", "1"]  # fmt: skip
+    stopped, unbroken = ["--out", str(tmp_path / "stopped")], ["--out", str(tmp_path / "unbroken")]
+    train_denoiser.main([*run, *stopped, "--steps", "2"])
+    assert torch.load(tmp_path / "stopped" / "checkpoint.pt")["step"] == 2
+    train_denoiser.main([*run, *stopped, "--steps", "3", "--resume"])
+    assert torch.load(tmp_path / "stopped" / "checkpoint.pt")["step"] == 3
+    train_denoiser.main([*run, *unbroken, "--steps", "3"])
+    model = Denoiser.from_pretrained(tmp_path / "stopped" / "denoiser")
     assert (model.width, model.depth, model.max_sigma) == (8, 3, 0.25)
+    reference = Denoiser.from_pretrained(tmp_path / "unbroken" / "denoiser").state_dict()
+    for name, weight in model.state_dict().items():
+        assert torch.equal(weight, reference[name]), f"{name} differs after resuming"
 
 
 def test_the_denoiser_starts_from_saved_weights_with_init(faces, tmp_path):

@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
+        torch.set_rng_state(state["rng"])  # the batches and noise an unbroken run would draw
 
     def learning_rate(step: int) -> float:  # warm-up, then a cosine down to lr / 20
         if step < 100:
@@ -167,7 +168,12 @@ def main(argv: list[str] | None = None) -> None:
             with torch.no_grad():
                 scores = evaluate(model)
             bar.write(f"step {step}: {scores} dB (BM3D's stages {bm3d_stages})")
-            state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(), step=step)
+            state = dict(
+                model=model.state_dict(),
+                optimizer=optimizer.state_dict(),
+                step=step,
+                rng=torch.get_rng_state(),
+            )
             torch.save(state, checkpoint_path)
     bar.close()
     model.eval().save_pretrained(args.out / "denoiser")
