@@ -754,7 +754,7 @@ class Quantization(Task):
         0 and 1), in every size bucket. Into its central 3/4, where a face's restoration
         upsampled from 64 px, or the classical one around it, is more often wrong near a cell's
         edges than the truth is: +0.07 dB more on the seed-1 set (29.18 -> 29.25, every bucket),
-        +0.11 on the benchmark's (29.50 -> 29.61) and +0.12 on real photos (`t1.jpg`, Grace
+        +0.12 on the benchmark's (29.49 -> 29.61) and +0.12 on real photos (`t1.jpg`, Grace
         Hopper and the astronaut at several sizes: 27.73 -> 27.85; Hopper's 233 px face 27.77 ->
         28.59, CBM3D 28.42). 0.65-0.8 were within 0.05 dB of it. A Wiener filter with the
         restored photo as the pilot, as for denoising, lost 0.6 dB: the error is not white
