@@ -147,8 +147,14 @@ def outside_photos() -> list[torch.Tensor]:
     """Portraits from other sources than CelebA, in the public domain, that ship with the eval
     extra's packages: scikit-image's astronaut (NASA) and matplotlib's Grace Hopper (US Navy).
     They keep the benchmark honest about faces unlike the training frames."""
-    from matplotlib.cbook import get_sample_data
     from skimage.data import astronaut
+
+    try:
+        from matplotlib.cbook import get_sample_data
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "the outside photos need matplotlib's sample data: pip install 'ganmap[eval]'"
+        ) from error
 
     return [to_tensor(astronaut()), to_tensor(get_sample_data("grace_hopper.jpg", asfileobj=False))]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -483,6 +485,12 @@ def test_each_outside_photo_has_one_face_where_it_should(index, centre):
     assert photo.shape[2] == 512 and len(frames) == 1, f"{len(frames)} faces in {photo.shape}"
     found = frames[0].to_photo(np.array([[31.5, 31.5]]))[0]
     assert np.linalg.norm(found - centre) < 10, f"face centre at {found}, expected {centre}"
+
+
+def test_outside_photos_without_the_eval_extra_say_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.cbook", None)  # as if matplotlib were absent
+    with pytest.raises(ModuleNotFoundError, match=re.escape("pip install 'ganmap[eval]'")):
+        outside_photos()
 
 
 def test_no_face_raises_with_advice(tiny_pipeline):
