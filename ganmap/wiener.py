@@ -15,12 +15,13 @@ window is stacked with the `group` - 1 windows within `search` px whose pilot lo
 (BM3D's block matching), and the stack gets a 3-D transform: a face's two eyes, or the stripes of
 a collar, then share one set of coefficients, where the signal adds up and the noise does not.
 Each window's own transform is the DCT, or for the first stage BM3D's biorthogonal wavelet
-(`wavelet_matrix`); across the group, the DCT. The windows are put back with BM3D's weights,
-which trust the groups that kept least of the noise.
+(`wavelet_matrix`); across the group, the DCT, or for the first stage BM3D's Haar wavelet. The
+windows are put back with BM3D's weights, which trust the groups that kept least of the noise.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -67,6 +68,9 @@ def wavelet_matrix(size: int, wavelet: str = "bior1.5") -> torch.Tensor:
 
 #: The 1-D transform of a window's rows and columns, by name: its rows, the basis vectors.
 WINDOW_TRANSFORMS = {"dct": dct_matrix, "bior1.5": wavelet_matrix}
+#: The 1-D transform across a group of windows, by name. Haar (orthonormal, for a group of a
+#: power of 2) is BM3D's own.
+GROUP_TRANSFORMS = {"dct": dct_matrix, "haar": functools.partial(wavelet_matrix, wavelet="haar")}
 
 
 def pilot_wiener(
@@ -100,17 +104,20 @@ def hard_threshold(
     group: int = 1,
     search: int = 8,
     transform: Literal["dct", "bior1.5"] = "dct",
+    across: Literal["dct", "haar"] = "dct",
+    threshold: float = HARD_THRESHOLD,
 ) -> torch.Tensor:
     """BM3D's first stage: in each window, or each `group` of similar windows matched on the
-    noisy image itself, the coefficients under 2.7 sigma set to zero (the luminance mean always
-    kept). `transform`: the windows' own transform (`WINDOW_TRANSFORMS`)."""
+    noisy image itself, the coefficients under `threshold` sigma set to zero (the luminance mean
+    always kept). `transform`: the windows' own transform (`WINDOW_TRANSFORMS`); `across`: the
+    transform across a group (`GROUP_TRANSFORMS`)."""
 
-    def threshold(coefficients: torch.Tensor, _: torch.Tensor):
-        keep = coefficients.abs() > HARD_THRESHOLD * sigma
+    def shrink(coefficients: torch.Tensor, _: torch.Tensor):
+        keep = coefficients.abs() > threshold * sigma
         keep[:, 0, :, 0, 0] = True  # the window's brightness: never noise alone
         return coefficients * keep, keep.float()
 
-    return _shrink(noisy, noisy, sigma, threshold, patch, stride, group, search, transform)
+    return _shrink(noisy, noisy, sigma, shrink, patch, stride, group, search, transform, across)
 
 
 def denoise(noisy: torch.Tensor, sigma: float, *, stride: int = 1) -> torch.Tensor:
@@ -135,9 +142,10 @@ def _shrink(
     group: int,
     search: int,
     transform: str,
+    across: str = "dct",
 ) -> torch.Tensor:
     """Each group's 3-D coefficients of `noisy` shrunk by `rule` (the windows' own `transform`,
-    then the DCT across the group); windows put back weighted by
+    then `across` the group); windows put back weighted by
     1 / the sum of what their group kept (BM3D's aggregation). Done in strips of window rows, so
     that a large photo never holds all its groups at once."""
     if noisy.shape != pilot.shape:
@@ -161,12 +169,17 @@ def _shrink(
         raise ValueError(
             f"unknown window transform {transform!r}: one of {list(WINDOW_TRANSFORMS)}"
         )
+    if across not in GROUP_TRANSFORMS:
+        raise ValueError(f"unknown group transform {across!r}: one of {list(GROUP_TRANSFORMS)}")
+    if across == "haar" and group & (group - 1):
+        raise ValueError(f"the Haar transform across a group needs a power of 2, got {group!r}")
     colour = OPPONENT.to(noisy) if channels == 3 else torch.eye(1).to(noisy)
     own_pilot = pilot is noisy  # the first stage: its windows are transformed once, not twice
     noisy = torch.einsum("dc,nchw->ndhw", colour, noisy)
     pilot = noisy if own_pilot else torch.einsum("dc,nchw->ndhw", colour, pilot)
     rows = WINDOW_TRANSFORMS[transform](patch)
-    square, across = torch.kron(rows, rows).to(noisy), dct_matrix(group).to(noisy)
+    square = torch.kron(rows, rows).to(noisy)
+    stack = GROUP_TRANSFORMS[across](group).to(noisy) if group > 1 else None
     square_inverse = square.T if transform == "dct" else torch.linalg.inv(square)
 
     def transform_3d(windows: torch.Tensor, inverse: bool = False) -> torch.Tensor:
@@ -174,7 +187,7 @@ def _shrink(
         matrix on its flattened pixels (5x faster than two small products), then across the
         group."""
         flat = windows @ (square_inverse.T if inverse else square.T)
-        return flat if group == 1 else (across.T if inverse else across) @ flat
+        return flat if stack is None else (stack.T if inverse else stack) @ flat
 
     tops, lefts = (_corners(side, patch, stride).to(noisy.device) for side in (height, width))
     step = torch.arange(patch, device=noisy.device)

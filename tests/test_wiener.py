@@ -7,7 +7,14 @@ import torch
 
 from ganmap import wiener
 from ganmap.metrics import psnr
-from ganmap.wiener import dct_matrix, denoise, hard_threshold, pilot_wiener, wavelet_matrix
+from ganmap.wiener import (
+    GROUP_TRANSFORMS,
+    dct_matrix,
+    denoise,
+    hard_threshold,
+    pilot_wiener,
+    wavelet_matrix,
+)
 
 
 def smooth_faces(count: int = 4, channels: int = 3, side: int = 32) -> torch.Tensor:
@@ -43,14 +50,37 @@ def test_wavelet_matrix_has_unit_rows_and_the_mean_first():
     torch.testing.assert_close(dct_matrix(8)[0], basis[0], atol=1e-6, rtol=0)
 
 
+@pytest.mark.parametrize("across", GROUP_TRANSFORMS)
+def test_each_group_transform_is_orthonormal_with_the_mean_first(across):
+    """So that white noise stays white across a group, and its first coefficient is the group's
+    mean."""
+    basis = GROUP_TRANSFORMS[across](16)
+    torch.testing.assert_close(basis @ basis.T, torch.eye(16), atol=1e-5, rtol=0)
+    torch.testing.assert_close(basis[0], torch.full((16,), 0.25), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("across", GROUP_TRANSFORMS)
 @pytest.mark.parametrize("transform", ["dct", "bior1.5"])
 @pytest.mark.parametrize("group", [1, 16])
-def test_vanishing_noise_keeps_every_window_of_the_first_stage(transform, group):
+def test_vanishing_noise_keeps_every_window_of_the_first_stage(transform, group, across):
     """A threshold far under every coefficient keeps them all: each window, and each group, is
     transformed and put back exactly."""
     clean = smooth_faces(count=2, side=27)
-    restored = hard_threshold(clean, 1e-6, stride=3, group=group, transform=transform)
+    restored = hard_threshold(
+        clean, 1e-6, stride=3, group=group, transform=transform, across=across
+    )
     torch.testing.assert_close(restored, clean, atol=1e-4, rtol=0)
+
+
+def test_the_threshold_decides_how_much_of_the_noise_is_kept():
+    """At 0 every coefficient stays: the noisy image comes back. Higher thresholds keep less of
+    flat noise."""
+    noisy = noisy_copy(smooth_faces(count=1, side=24), 0.1)
+    kept = hard_threshold(noisy, 0.1, stride=4, group=16, across="haar", threshold=0.0)
+    torch.testing.assert_close(kept, noisy.clamp(0, 1), atol=1e-4, rtol=0)
+    flat = noisy_copy(torch.full((1, 3, 32, 32), 0.5), 0.1)
+    left = [hard_threshold(flat, 0.1, threshold=t).std().item() for t in (1.0, 2.7, 3.0)]
+    assert left[0] > left[1] > left[2], f"noise left at thresholds 1, 2.7, 3: {left}"
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -137,13 +167,16 @@ def test_grouping_similar_windows_beats_filtering_each_alone():
     assert (grouped > alone + 1).all(), f"grouped {grouped.tolist()} dB, alone {alone.tolist()}"
 
 
+@pytest.mark.parametrize("across", GROUP_TRANSFORMS)
 @pytest.mark.parametrize("transform", ["dct", "bior1.5"])
-def test_grouping_similar_windows_helps_the_first_stage(transform):
+def test_grouping_similar_windows_helps_the_first_stage(transform, across):
     """Matched on the noisy image itself, as BM3D's first stage does."""
     clean = repeating_pattern()
     noisy = noisy_copy(clean, 0.1)
     alone = psnr(hard_threshold(noisy, 0.1, transform=transform), clean)
-    grouped = psnr(hard_threshold(noisy, 0.1, stride=3, group=16, transform=transform), clean)
+    grouped = psnr(
+        hard_threshold(noisy, 0.1, stride=3, group=16, transform=transform, across=across), clean
+    )
     assert (grouped > alone + 1).all(), f"grouped {grouped.tolist()} dB, alone {alone.tolist()}"
 
 
@@ -190,3 +223,7 @@ def test_bad_arguments_are_named():
         pilot_wiener(image, image, 0.1, group=16, search=1)
     with pytest.raises(ValueError, match="'haar'.*dct"):
         hard_threshold(image, 0.1, transform="haar")
+    with pytest.raises(ValueError, match="group transform 'bior1.5'"):
+        hard_threshold(image, 0.1, group=4, across="bior1.5")
+    with pytest.raises(ValueError, match="power of 2, got 12"):
+        hard_threshold(image, 0.1, group=12, across="haar")
