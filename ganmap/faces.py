@@ -35,7 +35,12 @@ CNN check, and is kept as MTCNN's face (in HOG's weak box, dlib's landmarks lost
 seed-2 set's gray faces and 1 noisy one): 17 of 45 checks fewer on the benchmark's gray photos,
 18 of 51 on its noisy ones. The same faces were found
 there and on the seed-2 set (every corruption, as many false faces), and detection's median
-fell from 0.79 to 0.52 s on the gray photos, from 0.72 to 0.52 s on the noisy ones.
+fell from 0.79 to 0.52 s on the gray photos, from 0.72 to 0.52 s on the noisy ones. A face it
+is less sure of (`MTCNN_CHECKED` to `MTCNN_SURE`) is checked by the CNN as a weak HOG face is:
+on the seed-2 set (66 photos and 129 faces since Grace Hopper joined the outside photos), one
+gray face more (126 -> 127: 23 px, in sunglasses, at 0.93) and two 4x smaller ones of 8 px
+(110 -> 112), with no false face more; the same faces and false faces with holes, noise and
+posterized, on the benchmark's photos and on the seed-1 set; the same median time.
 
 Corrupted photos are best shown to the detector restored classically (`restore_photo` passes
 the holes filled smoothly by `fill_missing`, with where they are, the noise blurred, the
@@ -97,6 +102,8 @@ MTCNN_SURE = 0.95  # MTCNN's probability from which a face that dlib's detectors
 # (seed 2: the faces it adds scored 0.86-1.0; its faces where none is marked, 0.71-1.0, most of
 # them real faces in a frame's background). At 0.9, one gray face more, but with holes 123 -> 120
 # of 126 and 3 false faces more: a false face beside a hole stops the closer look into it
+MTCNN_CHECKED = 0.85  # MTCNN's probability from which a face short of MTCNN_SURE is checked by
+# dlib's CNN, as a weak HOG face is (its faces where none is marked scored from 0.71, see above)
 MTCNN_STEP = 0.8  # the ratio between its scales: at its default 0.709, faces fall between them
 # (seed 2, gray: 1 face of the 5 that dlib missed found, against 3 at 0.8; 0.1 s against 0.06)
 MTCNN_FACE = 12  # px across: the smallest face MTCNN finds at its own scale
@@ -212,8 +219,8 @@ def detect_faces(
     """Every face found in `image` (C, H, W) in [0, 1], in reading order. Faces smaller than
     `min_face` px across may be missed; a larger value detects faster. HOG's faces (those short
     of `HOG_SURE` checked by the CNN, unless MTCNN is sure of the same face), then MTCNN's sure
-    ones where none was found. `cnn`: also
-    run the CNN detector on the whole photo (None: only where neither finds a face).
+    ones where none was found, then its likely ones (`MTCNN_CHECKED`) that the CNN confirms.
+    `cnn`: also run the CNN detector on the whole photo (None: only where neither finds a face).
 
     `missing` (H, W), True where pixels are unknown, which `image` holds filled (`fill_missing`):
     a hole over a face hides what HOG keys on, so the CNN looks closer around each hole that no
@@ -231,13 +238,13 @@ def detect_faces(
     )
     scale = detection_scale(height, width, min_face, MAX_DETECT_PIXELS)
     faces: list[Face] = []
-    sure = _mtcnn_boxes(pixels, min_face)
+    proposed = _mtcnn_boxes(pixels, min_face)
+    sure = [box for box, probability in proposed if probability >= MTCNN_SURE]
     found = _find(_hog(hog), predictor, pixels, scale)
     for face, score in sorted(found, key=lambda found: -found[1]):
         if any(_inside(face.box, other.box) for other in faces):
             continue
         x0, y0, x1, y1 = face.box
-        centre = ((x0 + x1) / 2, (y0 + y1) / 2)
         if score < HOG_THRESHOLD and any(
             _near(face, h.centre, 1.5 * h.side) and x1 - x0 < h.side for h in holes
         ):
@@ -245,13 +252,15 @@ def detect_faces(
         if score < HOG_SURE and any(_same(face.box, box) for box in sure):
             continue  # MTCNN's face, added below: its box places dlib's landmarks better
         if score < HOG_SURE and not any(_holds(face, h.centre, h.side) for h in holes):
-            seen = _cnn_around(pixels, centre, max(x1 - x0, y1 - y0))
-            face = next((other for other in seen if _same(other.box, face.box)), None)
+            face = _checked(pixels, face.box)
         if face is not None and not any(_inside(face.box, other.box) for other in faces):
             faces.append(face)
     for box in sure:
         if not any(_inside(box, other.box) for other in faces):
             faces.append(Face(box=box, landmarks=_landmarks(pixels, box)))
+    for box, probability in proposed:
+        if probability < MTCNN_SURE and not any(_inside(box, other.box) for other in faces):
+            faces += [face for face in [_checked(pixels, box)] if face is not None]
     if cnn or (cnn is None and not faces):
         scale = detection_scale(height, width, min_face, MAX_CNN_PIXELS, shrink=True)
         more = [face for face, _ in _find(_cnn(mmod), predictor, pixels, scale)]
@@ -439,9 +448,10 @@ def _mtcnn(min_face: int):
     return MTCNN(min_face_size=min_face, factor=MTCNN_STEP, keep_all=True, device="cpu")
 
 
-def _mtcnn_boxes(pixels: np.ndarray, min_face: float) -> list[Box]:
-    """The faces MTCNN (facenet-pytorch's, its weights inside the wheel) finds in `pixels` with a
-    probability of MTCNN_SURE or more, each as the box dlib would have given it (`MTCNN_BOX`).
+def _mtcnn_boxes(pixels: np.ndarray, min_face: float) -> list[tuple[Box, float]]:
+    """(box, probability) for the faces MTCNN (facenet-pytorch's, its weights inside the wheel)
+    finds in `pixels` with a probability of MTCNN_CHECKED or more, each box as dlib would have
+    given it (`MTCNN_BOX`).
     Its landmarks (eye centres, nose tip, mouth corners) are not the template's; dlib's,
     predicted in that box, land 1.33 px from where the photo set placed the faces in the
     aligned frame (median, seed 2), against 1.29 with dlib's own boxes. Its cost grows with the
@@ -454,11 +464,12 @@ def _mtcnn_boxes(pixels: np.ndarray, min_face: float) -> list[Box]:
     shift_x, shift_y, side = MTCNN_BOX
     found = []
     for (x0, y0, x1, y1), probability in zip(boxes, probabilities, strict=True):
-        if probability >= MTCNN_SURE:
+        if probability >= MTCNN_CHECKED:
             across = x1 - x0
             x, y = (x0 + x1) / 2 + shift_x * across, (y0 + y1) / 2 + shift_y * across
             half = side * across / 2
-            found.append(tuple(float(v) for v in (x - half, y - half, x + half, y + half)))
+            box = tuple(float(v) for v in (x - half, y - half, x + half, y + half))
+            found.append((box, float(probability)))
     return found
 
 
@@ -491,6 +502,14 @@ def _cnn_around(
         )
         for f in found
     ]
+
+
+def _checked(pixels: np.ndarray, box: Box) -> Face | None:
+    """The face that dlib's CNN finds on `box` in a crop around it, or None: the check of a
+    weak detection."""
+    x0, y0, x1, y1 = box
+    seen = _cnn_around(pixels, ((x0 + x1) / 2, (y0 + y1) / 2), max(x1 - x0, y1 - y0))
+    return next((other for other in seen if _same(other.box, box)), None)
 
 
 def _landmarks(pixels: np.ndarray, box: Box) -> np.ndarray:

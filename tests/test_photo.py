@@ -195,7 +195,7 @@ def test_weak_hog_faces_that_mtcnn_is_sure_of_need_no_cnn_check(monkeypatch):
         faces, "_find", lambda detector, predictor, pixels, scale: [(weak, -0.2), (edge, -0.5)]
     )
     sure = (82, 22, 122, 62)
-    monkeypatch.setattr(faces, "_mtcnn_boxes", lambda pixels, min_face: [sure])
+    monkeypatch.setattr(faces, "_mtcnn_boxes", lambda pixels, min_face: [(sure, 0.99)])
     monkeypatch.setattr(faces, "_landmarks", lambda pixels, box: np.zeros((5, 2)))
     checked = []
 
@@ -207,6 +207,46 @@ def test_weak_hog_faces_that_mtcnn_is_sure_of_need_no_cnn_check(monkeypatch):
     found = detect_faces(torch.zeros(3, 80, 200))
     assert checked == [(121, 58)], "only the face MTCNN is not sure of is checked"
     assert [face.box for face in found] == [sure], "MTCNN's box, once"
+
+
+def test_mtcnn_faces_short_of_sure_are_kept_only_where_the_cnn_finds_them_too(monkeypatch):
+    """A face that only MTCNN finds, with a probability from MTCNN_CHECKED to MTCNN_SURE (a
+    small face in sunglasses, gray), is checked by the CNN as a weak HOG face is: kept as the
+    CNN sees it, or dropped where it sees no face. One that HOG found too is not checked."""
+    monkeypatch.setattr(
+        faces, "_find", lambda detector, predictor, pixels, scale: [(square_face(40, 40), 2.0)]
+    )
+    between = (faces.MTCNN_CHECKED + faces.MTCNN_SURE) / 2
+    boxes = [square_face(x, 40).box for x in (42, 120, 200)]  # HOG's face, a face, a false one
+    monkeypatch.setattr(
+        faces, "_mtcnn_boxes", lambda pixels, min_face: [(b, between) for b in boxes]
+    )
+    checked = []
+
+    def cnn_around(pixels, centre, reach, face=None, min_score=0.0):
+        checked.append(centre)
+        return [square_face(centre[0] + 2, 41)] if centre[0] < 150 else []
+
+    monkeypatch.setattr(faces, "_cnn_around", cnn_around)
+    found = detect_faces(torch.zeros(3, 80, 240))
+    assert checked == [(120, 40), (200, 40)], "HOG's face is not checked again"
+    assert [face.box for face in found] == [square_face(40, 40).box, square_face(122, 41).box]
+
+
+def test_mtcnn_proposes_faces_from_the_probability_that_gets_them_checked(monkeypatch):
+    """`_mtcnn_boxes` gives each face from MTCNN_CHECKED with its probability, so that
+    `detect_faces` keeps the sure ones and checks the rest; less likely ones are dropped."""
+
+    class Detector:
+        def detect(self, pixels):
+            boxes = np.array([[10, 10, 30, 30], [50, 10, 70, 30], [90, 10, 110, 30]], float)
+            return boxes, np.array([0.99, 0.9, 0.5])
+
+    monkeypatch.setattr(faces, "_mtcnn", lambda min_face: Detector())
+    proposed = faces._mtcnn_boxes(np.zeros((40, 120, 3), np.uint8), 10)
+    assert [round(p, 2) for _, p in proposed] == [0.99, 0.9]
+    centres = [((x0 + x1) / 2, (y0 + y1) / 2) for (x0, y0, x1, y1), _ in proposed]
+    assert centres[1][0] == pytest.approx(60 - 0.024 * 20), "dlib's box from MTCNN's"
 
 
 def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(monkeypatch):
