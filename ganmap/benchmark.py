@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="folder of aligned CelebA faces (any size)")
     parser.add_argument("--photos", help="instead: a folder of whole photos (ganmap.photo_sets)")
     parser.add_argument("--figures", help="--photos: folder for a before/after figure per task")
+    parser.add_argument("--detection", action="store_true",
+                        help="--photos: only the faces found under each corruption (fast)")  # fmt: skip
     parser.add_argument("--limit", type=int, help="first N faces only")
     parser.add_argument("--tasks", nargs="+", choices=BENCHMARK_TASKS, default=list(BENCHMARK_TASKS),
                         metavar="TASK", help=f"any of: {', '.join(BENCHMARK_TASKS)} (default: all)")  # fmt: skip

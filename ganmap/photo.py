@@ -46,7 +46,7 @@ import torch
 from PIL import Image
 
 from .alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
-from .faces import MIN_FACE, detect_faces_any_way_up, fill_missing
+from .faces import MIN_FACE, Face, detect_faces_any_way_up, fill_missing
 from .images import ImageLike, to_pil, to_tensor
 from .models import IMAGE_SIZE
 from .settings import Settings
@@ -145,6 +145,18 @@ def background(photo: torch.Tensor, missing: torch.Tensor | None, task: Task) ->
     return task.restore_classically(photo)
 
 
+def find_faces(
+    photo: torch.Tensor, missing: torch.Tensor | None, task: Task
+) -> tuple[list[Face], torch.Tensor]:
+    """(faces, background): the faces in a corrupted photo (3, H, W), found in its classical
+    restoration (`background`), which shows them best to a detector, and that restoration. Their
+    boxes and landmarks are in its pixels: for super-resolution, the output's. A face MIN_FACE
+    px across in the photo given is `task.photo_scale` times larger there (super-resolution: 4x
+    fewer pixels to search)."""
+    result = background(photo, missing, task)
+    return detect_faces_any_way_up(result, missing, min_face=MIN_FACE * task.photo_scale), result
+
+
 def face_task(photo: torch.Tensor, frame: FaceFrame, task: Task, missing: torch.Tensor | None):
     """(observation, task) for one face at its real size in the photo (for inpainting, with its
     holes `missing` filled, so that they leak nothing into the pixels around them); the task None
@@ -204,10 +216,7 @@ def restore_photo(
     missing = read_mask(mask, photo, task)
     _, height, width = photo.shape
     scale = task.photo_scale
-    result = background(photo, missing, task)
-    # the classical restoration shows faces best to a detector; a face MIN_FACE px across in the
-    # observed photo is `scale` times larger in it (super-resolution: 4x fewer pixels to search)
-    faces = detect_faces_any_way_up(result, missing, min_face=MIN_FACE * scale)
+    faces, result = find_faces(photo, missing, task)
     if not faces:
         raise NoFaceError()
     if task.takes_mask and missing is None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 from PIL import Image
+from skimage.data import astronaut
 
 from ganmap.cli import main
+from ganmap.images import to_pil, to_tensor
+from ganmap.photo_sets import FACES_FILE, detected_photo
 
 
 @pytest.fixture()
@@ -185,3 +189,17 @@ def test_the_console_script_has_help_and_no_traceback_on_errors(tmp_path):
         and "not a readable image" in run.stderr
     )
     assert not (tmp_path / "o.png").exists(), "nothing is half-written"
+
+
+def test_benchmark_detection_on_a_photo_folder(model_dir, tmp_path):
+    """`ganmap benchmark --photos DIR --detection` writes the faces-found table for a folder in
+    `ganmap.photo_sets`' layout: here the astronaut at 256 px, whose one face is found gray."""
+    photo, frames = detected_photo(to_tensor(astronaut()), 256)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    to_pil(photo).save(folder / "photo-000.png")
+    (folder / FACES_FILE).write_text(json.dumps({"photo-000.png": [frames[0].matrix.tolist()]}))
+    table = tmp_path / "detection.md"
+    argv = ["benchmark", "--photos", str(folder), "--detection", "--tasks", "colorization"]
+    assert main([*argv, "--markdown", str(table), "--model", str(model_dir)]) == 0
+    assert "| colorization | 1 of 1 | 1 of 1 | 0 in 1 photos |" in table.read_text()

@@ -34,6 +34,7 @@ from ganmap.faces import detect_faces, fill_missing
 from ganmap.images import to_tensor
 from ganmap.metrics import psnr
 from ganmap.photo import face_task
+from ganmap.photo_benchmark import detection, detection_markdown
 from ganmap.photo_sets import Placement, canvas, compose, detected_photo, outside_photos
 from ganmap.tasks import Denoising, Quantization, SuperResolution, Task, luma
 
@@ -508,10 +509,38 @@ def test_faces_that_dlibs_detectors_miss_are_found_by_mtcnn(two_faces, monkeypat
 
 
 @needs_val
-def test_mtcnn_faces_short_of_sure_are_not_kept(two_faces, monkeypatch):
-    monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: [])
+def test_mtcnn_faces_it_is_unsure_of_are_kept_as_dlibs_cnn_sees_them(two_faces, monkeypatch):
+    """With HOG finding nothing and MTCNN sure of nothing, both faces are MTCNN's likely ones:
+    each checked by dlib's CNN in a crop around it, and kept with landmarks on the template."""
+    monkeypatch.setattr(faces, "_hog", lambda hog: lambda image: [])
     monkeypatch.setattr(faces, "MTCNN_SURE", 1.01)
-    assert detect_faces(two_faces[0]) == []
+    checks = []
+    cnn_around = faces._cnn_around
+
+    def recorded(pixels, centre, reach, *args, **kwargs):
+        checks.append(centre)
+        return cnn_around(pixels, centre, reach, *args, **kwargs)
+
+    monkeypatch.setattr(faces, "_cnn_around", recorded)
+    photo, truths = two_faces
+    found = detect_faces(photo)
+    assert len(checks) == 2 and len(found) == 2, f"{len(checks)} checks, {len(found)} faces"
+    for face, truth in zip(found, truths, strict=True):
+        error = np.linalg.norm(truth.to_aligned(face.landmarks) - face_template(), axis=1).mean()
+        assert error < 4, f"landmarks {error:.1f} aligned px from the template"
+
+
+@needs_val
+def test_the_detection_benchmark_counts_faces_found_missed_and_false(two_faces):
+    """`ganmap benchmark --photos DIR --detection`: on the two faces' photo, gray, both faces
+    are found; a third true frame over the bare canvas, 40 px across, is counted as missed; and
+    with only that one listed, the two faces found are false faces."""
+    photo, truths = two_faces
+    nowhere = frame_at(40 / 64, 0, (330, 20))
+    photos = [("two.png", photo, [*truths, nowhere]), ("none.png", photo, [nowhere])]
+    records = detection(photos, ["colorization"])
+    table = detection_markdown(records, ["colorization"])
+    assert "| colorization | 2 of 4 | 2 of 4 | 2 in 2 photos |" in table, table
 
 
 @pytest.mark.parametrize(
