@@ -105,41 +105,47 @@ def bucket(width: float) -> str:
     return f"{SIZE_BUCKETS[-1]}+"
 
 
-def evaluate(pipe: RestorationPipeline, photos, tasks: list[str]) -> list[dict]:
-    """One record per face, task and method (and one per photo, task and method for time)."""
-    records = []
+def corrupted(photos, tasks: list[str]):
+    """(name, clean, frames, task name, task, observed, missing) for each photo and task: the
+    protocol's corruption, seeded by the photo's index so that every run sees the same."""
     for index, (name, clean, frames) in enumerate(photos):
         for task_name in tasks:
             task = BENCHMARK_TASKS[task_name]
-            observed, missing = corrupt(clean, frames, task, seed=index)
-            start = time.perf_counter()
-            try:
-                out = pipe.restore_photo(observed, task, mask=missing, progress=False)
-                ours, detected = to_tensor(out.image), out.faces
-            except NoFaceError:
-                ours, detected = background(observed, missing, task), []
-            seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            reference = classical(observed, missing, task)
-            reference_seconds = time.perf_counter() - start
-            for method, restored, took in (
-                ("Ours", ours, seconds),
-                (CLASSICAL[task.name], reference, reference_seconds),
-            ):
-                photo = dict(photo=name, task=task_name, method=method, seconds=took)
-                photo |= dict(size=list(clean.shape[1:]), faces=len(frames))
-                records.append(photo)
-                for frame in frames:
-                    truth, face = warp_to_frame(clean, frame), warp_to_frame(restored, frame)
-                    records.append(
-                        photo
-                        | dict(
-                            width=64 * frame.scale,
-                            psnr=float(psnr(face, truth)),
-                            ssim=float(ssim(face, truth)),
-                            found=found(frame, detected) if method == "Ours" else None,
-                        )
+            yield name, clean, frames, task_name, task, *corrupt(clean, frames, task, seed=index)
+
+
+def evaluate(pipe: RestorationPipeline, photos, tasks: list[str]) -> list[dict]:
+    """One record per face, task and method (and one per photo, task and method for time)."""
+    records = []
+    for name, clean, frames, task_name, task, observed, missing in corrupted(photos, tasks):
+        start = time.perf_counter()
+        try:
+            out = pipe.restore_photo(observed, task, mask=missing, progress=False)
+            ours, detected = to_tensor(out.image), out.faces
+        except NoFaceError:
+            ours, detected = background(observed, missing, task), []
+        seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        reference = classical(observed, missing, task)
+        reference_seconds = time.perf_counter() - start
+        for method, restored, took in (
+            ("Ours", ours, seconds),
+            (CLASSICAL[task.name], reference, reference_seconds),
+        ):
+            photo = dict(photo=name, task=task_name, method=method, seconds=took)
+            photo |= dict(size=list(clean.shape[1:]), faces=len(frames))
+            records.append(photo)
+            for frame in frames:
+                truth, face = warp_to_frame(clean, frame), warp_to_frame(restored, frame)
+                records.append(
+                    photo
+                    | dict(
+                        width=64 * frame.scale,
+                        psnr=float(psnr(face, truth)),
+                        ssim=float(ssim(face, truth)),
+                        found=found(frame, detected) if method == "Ours" else None,
                     )
+                )
     return records
 
 
@@ -149,24 +155,21 @@ def detection(photos, tasks: list[str]) -> list[dict]:
     one per photo (false faces: found on no true frame; seconds, the classical restoration that
     the detector looks at included). Far faster than `evaluate`, for larger photo sets."""
     records = []
-    for index, (name, clean, frames) in enumerate(photos):
-        for task_name in tasks:
-            task = BENCHMARK_TASKS[task_name]
-            observed, missing = corrupt(clean, frames, task, seed=index)
-            start = time.perf_counter()
-            faces, _ = find_faces(observed, missing, task)
-            seconds = time.perf_counter() - start
-            false = sum(not any(on_frame(face, frame) for frame in frames) for face in faces)
-            records.append(dict(photo=name, task=task_name, seconds=seconds, false=false))
-            records += [
-                dict(
-                    photo=name,
-                    task=task_name,
-                    given=64 * frame.scale / task.photo_scale,
-                    found=found(frame, faces),
-                )
-                for frame in frames
-            ]
+    for name, _, frames, task_name, task, observed, missing in corrupted(photos, tasks):
+        start = time.perf_counter()
+        faces, _ = find_faces(observed, missing, task)
+        seconds = time.perf_counter() - start
+        false = sum(not any(on_frame(face, frame) for frame in frames) for face in faces)
+        records.append(dict(photo=name, task=task_name, seconds=seconds, false=false))
+        records += [
+            dict(
+                photo=name,
+                task=task_name,
+                given=64 * frame.scale / task.photo_scale,
+                found=found(frame, faces),
+            )
+            for frame in frames
+        ]
     return records
 
 

@@ -34,7 +34,7 @@ from ganmap.faces import detect_faces, fill_missing
 from ganmap.images import to_tensor
 from ganmap.metrics import psnr
 from ganmap.photo import face_task
-from ganmap.photo_benchmark import detection, detection_markdown
+from ganmap.photo_benchmark import detection, detection_markdown, evaluate, markdown
 from ganmap.photo_sets import Placement, canvas, compose, detected_photo, outside_photos
 from ganmap.tasks import Denoising, Quantization, SuperResolution, Task, luma
 
@@ -541,6 +541,22 @@ def test_the_detection_benchmark_counts_faces_found_missed_and_false(two_faces):
     records = detection(photos, ["colorization"])
     table = detection_markdown(records, ["colorization"])
     assert "| colorization | 2 of 4 | 2 of 4 | 2 in 2 photos |" in table, table
+
+
+@needs_val
+def test_the_photo_benchmark_scores_ours_and_the_classical_method_on_every_face(
+    tiny_pipeline, two_faces
+):
+    """`ganmap benchmark --photos DIR`: each true face scored for both methods, on its aligned
+    frame of the clean photo, and found; the gray photo, colourless, is not the clean one."""
+    photo, truths = two_faces
+    records = evaluate(tiny_pipeline, [("two.png", photo, truths)], ["colorization"])
+    faces = [r for r in records if "psnr" in r]
+    assert sorted(r["method"] for r in faces) == ["Gray photo"] * 2 + ["Ours"] * 2
+    assert all(r["found"] for r in faces if r["method"] == "Ours"), "both faces found"
+    assert all(10 < r["psnr"] < 40 for r in faces), [r["psnr"] for r in faces]
+    table = markdown(records, ["colorization"])
+    assert "| colorization | faces found | 100% | 100% | 100% |" in table, table
 
 
 @pytest.mark.parametrize(
