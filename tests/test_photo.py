@@ -254,7 +254,8 @@ def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(mo
     """A 20 px hole at (100, 40), a face found elsewhere: HOG's weak detections smaller than the
     hole beside it (parts of the face around it) are not checked one by one; one CNN look around
     the hole, with the mean face shown in it, finds the face, kept only if the CNN is confident
-    and HOG agrees. A weak detection much larger than the hole (over 1 / HOLE_SHARE[0] times) is
+    and HOG or MTCNN agrees; the face found beside it already, which the look sees too, is not
+    added twice. A weak detection much larger than the hole (over 1 / HOLE_SHARE[0] times) is
     checked as anywhere else."""
     part, wide = square_face(90, 30, side=12), square_face(100, 45, side=80)
     strong, far = square_face(30, 40), square_face(180, 40, side=12)
@@ -265,19 +266,40 @@ def test_a_hole_no_face_covers_gets_one_closer_look_instead_of_its_weak_parts(mo
 
     def cnn_around(pixels, centre, reach, face=None, **checks):
         looks.append((centre, reach, checks, bool(pixels[30:50, 90:110].any())))
-        return [around_hole] if face is not None else []
+        return [around_hole, square_face(32, 41)] if face is not None else []
 
     monkeypatch.setattr(faces, "_cnn_around", cnn_around)
     missing = torch.zeros(80, 220, dtype=torch.bool)
     missing[30:50, 90:110] = True
     found = detect_faces(torch.zeros(3, 80, 220), missing)
-    hinted = {"min_score": faces.HINT_SCORE, "hog_too": True}
+    hinted = {"min_score": faces.HINT_SCORE, "confirmed": True}
     assert looks == [
         ((100, 45), 80, {}, False),
         ((180, 40), 12, {}, False),
         ((99.5, 39.5), 30, hinted, True),
     ], "the much larger weak face and the far one are checked, then the hole, showing a face"
     assert [face.box for face in found] == [strong.box, around_hole.box]
+
+
+@pytest.mark.parametrize(
+    "hog, mtcnn, kept",
+    [(True, False, True), (False, True, True), (False, False, False)],
+    ids=["hog-agrees", "mtcnn-agrees", "neither"],
+)
+def test_a_confirmed_closer_look_keeps_the_cnns_face_where_hog_or_mtcnn_agrees(
+    monkeypatch, hog, mtcnn, kept
+):
+    """`_cnn_around(..., confirmed=True)`: the CNN's face in the crop (here 61 px around (50, 50),
+    so offset by 20 px) is kept, in the photo's pixels, only where HOG or MTCNN finds it too."""
+    face = square_face(30, 30, side=30)
+    monkeypatch.setattr(faces, "_find", lambda detector, predictor, pixels, scale: detector(pixels))
+    monkeypatch.setattr(faces, "_cnn", lambda mmod: lambda pixels: [(face, 0.9)])
+    monkeypatch.setattr(faces, "_hog", lambda hog_: lambda pixels: [(face, 0.0)] if hog else [])
+    boxes = [(face.box, 0.9)] if mtcnn else []
+    monkeypatch.setattr(faces, "_mtcnn_boxes", lambda pixels, min_face: boxes)
+    found = faces._cnn_around(np.zeros((100, 100, 3), np.uint8), (50, 50), 30, confirmed=True)
+    expected = [square_face(50, 50, side=30).box] if kept else []
+    assert [f.box for f in found] == expected
 
 
 def test_only_solid_holes_with_the_face_around_them_showing_can_hide_a_face():
