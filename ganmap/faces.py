@@ -265,7 +265,8 @@ def detect_faces(
             faces.append(Face(box=box, landmarks=_landmarks(pixels, box)))
     for box, probability in proposed:
         if probability < MTCNN_SURE and not any(_inside(box, other.box) for other in faces):
-            faces += [face for face in [_checked(pixels, box)] if face is not None]
+            checked = _checked(pixels, box)
+            faces += [checked] if checked is not None else []
     if cnn or (cnn is None and not faces):
         scale = detection_scale(height, width, min_face, MAX_CNN_PIXELS, shrink=True)
         more = [face for face, _ in _find(_cnn(mmod), predictor, pixels, scale)]
