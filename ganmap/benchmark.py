@@ -216,6 +216,8 @@ def main(args: argparse.Namespace) -> None:
         return photo_main(args)
     if not args.data:
         raise ValueError("give --data (aligned faces) or --photos (whole photos)")
+    if args.detection or args.figures:
+        raise ValueError("--detection and --figures go with --photos (whole photos), not --data")
     report, clean = evaluate(args)
     if args.figure:
         figure(report, args.figure)

@@ -203,3 +203,12 @@ def test_benchmark_detection_on_a_photo_folder(model_dir, tmp_path):
     argv = ["benchmark", "--photos", str(folder), "--detection", "--tasks", "colorization"]
     assert main([*argv, "--markdown", str(table), "--model", str(model_dir)]) == 0
     assert "| colorization | 1 of 1 | 1 of 1 | 0 in 1 photos |" in table.read_text()
+
+
+def test_benchmark_options_for_photos_are_refused_on_aligned_faces(tmp_path, capsys):
+    """--detection and --figures measure whole photos: with --data they would be ignored
+    silently, so they are refused before any work, in one line."""
+    for option in (["--detection"], ["--figures", str(tmp_path / "figures")]):
+        assert main(["benchmark", "--data", str(tmp_path), *option]) == 2
+        assert "go with --photos" in capsys.readouterr().err
+    assert not (tmp_path / "figures").exists()
