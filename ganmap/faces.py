@@ -506,8 +506,13 @@ def _cnn_around(
     found = [f for f, score in _find(_cnn(mmod), predictor, crop, scale) if score >= min_score]
     if confirmed and found:
         seen = [f.box for f, _ in _find(_hog(hog), predictor, crop, scale)]
-        seen += [box for box, _ in _mtcnn_boxes(crop, face or reach)]
-        found = [f for f in found if any(_same(f.box, other) for other in seen)]
+
+        def agreed(candidate: Face) -> bool:
+            return any(_same(candidate.box, other) for other in seen)
+
+        if not all(map(agreed, found)):  # MTCNN, 30 ms, only for what HOG leaves unconfirmed
+            seen += [box for box, _ in _mtcnn_boxes(crop, face or reach)]
+        found = list(filter(agreed, found))
     return [
         Face(
             box=(f.box[0] + x0, f.box[1] + y0, f.box[2] + x0, f.box[3] + y0),

@@ -275,9 +275,10 @@ def figures(pipe: RestorationPipeline, folder: str | Path, tasks: list[str]) -> 
 
 
 def main(args: argparse.Namespace) -> None:
-    pipe = RestorationPipeline.from_pretrained(args.model)
     tasks = list(args.tasks)
     photos = load_photos(args.photos, args.limit)
+    needs_model = args.figures or not args.detection  # detection alone needs no model
+    pipe = RestorationPipeline.from_pretrained(args.model) if needs_model else None
     if args.detection:
         records = detection(photos, tasks)
         table = detection_markdown(records, tasks)
