@@ -14,15 +14,16 @@ stages (`ganmap.wiener.denoise`), and saves a checkpoint that `--resume` continu
 final weights go to OUT/denoiser (config.json + model.safetensors), which ships as
 `ganmap/assets/denoiser`. `--init` starts from saved weights instead of from the shrinkage.
 
-The shipped network was trained in five runs, each a warm-up and a cosine down to lr / 20, about
-2 hours in all on 2 CPU threads:
+The shipped network was trained in six runs, each a warm-up and a cosine down to lr / 20, about
+2.5 hours in all on 2 CPU threads:
 1. 1,750 steps, then `--resume --steps 2000`, at scales 0.6-1.6 shrunk smoothly (bilinear, the
    script of then): 30.11 dB on the whole validation frames, CBM3D 30.09;
 2. `--init` from it, `--steps 2000 --lr 5e-4` at scales 0.3-1.6, shrunk smoothly: 30.25 dB;
 3. `--init` from that, `--steps 2500 --lr 5e-4`, as the script stands: 30.36 / 27.82 / 26.70 dB
    on the three validation sets, CBM3D 30.09 / 27.74 / 26.84;
 4. `--init` from that, `--steps 4000 --lr 3e-4` (22 minutes): 30.45 / 27.91 / 26.76;
-5. `--init` from that, `--steps 5000 --lr 2e-4` (33 minutes): 30.51 / 27.98 / 26.82, still gaining.
+5. `--init` from that, `--steps 5000 --lr 2e-4` (39 minutes, partly sharing the CPU): 30.51 / 27.98 / 26.82;
+6. `--init` from that, `--steps 5000 --lr 1.5e-4` (26 minutes): 30.54 / 28.03 / 26.85.
 """
 
 from __future__ import annotations
