@@ -247,7 +247,7 @@ def detect_faces(
     sure = [box for box, probability in proposed if probability >= MTCNN_SURE]
     found = _find(_hog(hog), predictor, pixels, scale)
     for face, score in sorted(found, key=lambda found: -found[1]):
-        if any(_inside(face.box, other.box) for other in faces):
+        if not _unseen(face.box, faces):
             continue
         x0, y0, x1, y1 = face.box
         if score < HOG_THRESHOLD and any(
@@ -258,19 +258,20 @@ def detect_faces(
             continue  # MTCNN's face, added below: its box places dlib's landmarks better
         if score < HOG_SURE and not any(_holds(face, h.centre, h.side) for h in holes):
             face = _checked(pixels, face.box)
-        if face is not None and not any(_inside(face.box, other.box) for other in faces):
+        if face is not None and _unseen(face.box, faces):
             faces.append(face)
     for box in sure:
-        if not any(_inside(box, other.box) for other in faces):
+        if _unseen(box, faces):
             faces.append(Face(box=box, landmarks=_landmarks(pixels, box)))
     for box, probability in proposed:
-        if probability < MTCNN_SURE and not any(_inside(box, other.box) for other in faces):
+        if probability < MTCNN_SURE and _unseen(box, faces):
             checked = _checked(pixels, box)
-            faces += [checked] if checked is not None else []
+            if checked is not None:
+                faces.append(checked)
     if cnn or (cnn is None and not faces):
         scale = detection_scale(height, width, min_face, MAX_CNN_PIXELS, shrink=True)
         more = [face for face, _ in _find(_cnn(mmod), predictor, pixels, scale)]
-        faces += [f for f in more if not any(_inside(f.box, other.box) for other in faces)]
+        faces += [f for f in more if _unseen(f.box, faces)]
     unexplained = [hole for hole in holes if not any(_covers(f.box, *hole.centre) for f in faces)]
     if unexplained:
         hinted = _to_pixels(with_mean_faces(image, unexplained))
@@ -283,7 +284,7 @@ def detect_faces(
                 min_score=HINT_SCORE,
                 confirmed=True,
             )
-            faces += [f for f in around if not any(_inside(f.box, other.box) for other in faces)]
+            faces += [f for f in around if _unseen(f.box, faces)]
     return reading_order(_landmarks_behind_holes(image, faces, holes))
 
 
@@ -602,6 +603,11 @@ def _near(face: Face, centre: tuple[float, float], reach: float) -> bool:
     """Whether `face`'s box centre lies within `reach` px of `centre` along both axes."""
     x, y = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
     return abs(x - centre[0]) <= reach and abs(y - centre[1]) <= reach
+
+
+def _unseen(box: Box, faces: list[Face]) -> bool:
+    """Whether `box`'s centre lies in none of the boxes of `faces`: a face not found yet."""
+    return not any(_inside(box, face.box) for face in faces)
 
 
 def _inside(box: Box, other: Box) -> bool:

@@ -22,7 +22,8 @@ The shipped network was trained in six runs, each a warm-up and a cosine down to
 3. `--init` from that, `--steps 2500 --lr 5e-4`, as the script stands: 30.36 / 27.82 / 26.70 dB
    on the three validation sets, CBM3D 30.09 / 27.74 / 26.84;
 4. `--init` from that, `--steps 4000 --lr 3e-4` (22 minutes): 30.45 / 27.91 / 26.76;
-5. `--init` from that, `--steps 5000 --lr 2e-4` (39 minutes, partly sharing the CPU): 30.51 / 27.98 / 26.82;
+5. `--init` from that, `--steps 5000 --lr 2e-4` (39 minutes, partly sharing the CPU):
+   30.51 / 27.98 / 26.82;
 6. `--init` from that, `--steps 5000 --lr 1.5e-4` (26 minutes): 30.54 / 28.03 / 26.85.
 """
 
