@@ -38,25 +38,41 @@ def refine_features(
     """The images (M, 3, 64, 64) in [0, 1] drawn from G's 8 x 8 features of `latents` (M, nz)
     after `steps` Adam steps on ||task.residual(x, y)||^2 (||A(x) - y||^2 for most tasks) +
     weight * ||h - h(z)||^2 per image, latent m fitting observation owners[m] (default: m) with
-    its task (each image independent of the others: Adam's update is element-wise)."""
+    its task. Each image's rows must be consecutive; they meet G on their own (see
+    `ganmap.observations`) and Adam's update is element-wise, so images are independent."""
     head, tail = generator.net[:FEATURE_LAYER], generator.net[FEATURE_LAYER:]
+    owners = torch.arange(len(latents)) if owners is None else owners.cpu()
+    images, sizes = (t.tolist() for t in torch.unique_consecutive(owners, return_counts=True))
     with torch.no_grad():
-        anchor = head(latents.view(len(latents), -1, 1, 1))
-    features = anchor.clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([features], lr=step_size)
+        anchors = [head(z.view(len(z), -1, 1, 1)) for z in latents.split(sizes)]
+    # a parameter per image: each image's optimiser arithmetic has the shape it has alone
+    features = [anchor.clone().requires_grad_(True) for anchor in anchors]
+    optimizer = torch.optim.Adam(features, lr=step_size)
     for _ in range(steps):
         with torch.enable_grad():  # callers may hold no_grad
-            with autocast(latents.device, precision):
-                drawn = tail(features)
-            residuals = observed.map(
-                lambda task, y, x: task.residual(x, y).square().flatten(1).sum(1),
-                to_unit(drawn.float()),
-                owners=owners,
+            loss = sum(
+                misfit(observed, image, draw(tail, h, precision))
+                + weight * (h - anchor).square().sum()
+                for image, h, anchor in zip(images, features, anchors, strict=True)
             )
-            misfit = residuals.sum()
-            loss = misfit + weight * (features - anchor).square().sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()  # images are independent: each h gets its own image's gradient
         optimizer.step()
     with torch.no_grad():
-        return to_unit(tail(features)).clamp(0, 1)
+        return torch.cat([draw(tail, h, "float32").clamp(0, 1) for h in features])
+
+
+def misfit(observed: Observations, image: int, drawn: torch.Tensor) -> torch.Tensor:
+    """||task.residual(x, y)||^2 summed over the rows `drawn` of one image."""
+    return observed.map(
+        lambda task, y, x: task.residual(x, y).square().flatten(1).sum(1),
+        drawn,
+        owners=torch.full((len(drawn),), image),
+    ).sum()
+
+
+def draw(tail: torch.nn.Module, features: torch.Tensor, precision: str) -> torch.Tensor:
+    """The images in [0, 1] that G's last blocks draw from one image's `features`, on their own
+    (see `ganmap.observations`)."""
+    with autocast(features.device, precision):
+        return to_unit(tail(features).float())

@@ -27,7 +27,7 @@ from .models import IMAGE_SIZE, Discriminator, Encoder, Generator, from_unit, to
 from .observations import Observations
 from .refinement import refine_features
 from .settings import GENERIC, PAPER, Settings, check_preset
-from .solver import ProgressCallback, solve
+from .solver import ProgressCallback, per_image, solve
 from .tasks import Task, get_task
 
 if TYPE_CHECKING:
@@ -218,7 +218,8 @@ class RestorationPipeline:
         )
         start = None
         if self.encoder is not None and config.encoder_start:  # restart 0 begins at E's guess
-            start = self.encoder(from_unit(observed.map(lambda t, y: t.estimate(y))))[:, None]
+            guesses = from_unit(observed.map(lambda t, y: t.estimate(y)))
+            start = per_image(self.encoder, guesses, 1)[:, None]
 
         solution = solve(
             self.generator,

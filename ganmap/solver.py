@@ -1,15 +1,16 @@
 """MAP estimation in latent space: minimise Eq. 3 over z by gradient descent (paper, section 3).
 
 Only z moves: G and D are frozen (eval mode, parameters without gradients; the pipeline sees to
-that). Several random restarts per image run as one batch, each keeps the best z it visited, and
-z stays in the support [-1, 1]^nz of the uniform p_Z by projection after every step.
+that). Several random restarts per image run through G and D as one batch of their own, each
+keeps the best z it visited, and z stays in the support [-1, 1]^nz of the uniform p_Z by
+projection after every step.
 
 Every image is solved as if it were alone: its initial latents are drawn from a generator seeded
-by the seed only (not by its place in the batch), Adam's update is element-wise, and each image
-stops on its own, once none of its restarts improves by more than `tolerance` (relative to its
-data term) over `patience` iterations; stopped images leave the batch. So a face restores to the
-same result alone or among others (up to float rounding), and a batch costs only what its
-slowest image needs.
+by the seed only (not by its place in the batch), its restarts meet G, D and its operator on
+their own (`ganmap.observations`), Adam's update is element-wise, and each image stops on its
+own, once none of its restarts improves by more than `tolerance` (relative to its data term)
+over `patience` iterations; stopped images leave the batch. So a face restores to the same
+result, bit for bit, alone or among others, whatever kernels the CPU or GPU picks per shape.
 """
 
 from __future__ import annotations
@@ -123,16 +124,14 @@ def solve(
         rows = active.repeat_interleave(restarts).nonzero().squeeze(1)
         latents = z[rows].requires_grad_(True)
         with torch.enable_grad():  # callers may hold no_grad: z still needs its gradient
-            with autocast(device, precision):
-                generated = generator(latents)
-                # lambda = 0 makes the prior term vanish exactly: skip D, half the work.
-                logit = discriminator(generated) if lam else generated.new_zeros(len(rows))
-            data = observed.map(
-                lambda task, y, x: data_term(y, task, x),
-                to_unit(generated.float()),
-                owners=rows // restarts,
-            )
-            loss = data + lam * prior_term(logit.float(), nz)
+            terms = [
+                judge(generator, discriminator, observed, image, chunk, lam, precision)
+                for image, chunk in zip(
+                    active.nonzero().squeeze(1).tolist(), latents.split(restarts), strict=True
+                )
+            ]
+            data, prior = (torch.cat(term) for term in zip(*terms, strict=True))
+            loss = data + lam * prior
             # images are independent: each z gets its own loss's gradient
             (gradient,) = torch.autograd.grad(loss.sum(), latents)
 
@@ -145,9 +144,9 @@ def solve(
                 latents.detach(), gradient, moment, second_moment, rows, step + 1, step_size
             )
             z[rows] = moved.clamp(-1, 1)  # stay in the support of p_Z
-        per_image = best_loss.view(n, restarts).amin(1)
-        history.append(per_image)
-        mean = per_image.mean().item()
+        best = best_loss.view(n, restarts).amin(1)
+        history.append(best)
+        mean = best.mean().item()
         bar.set_postfix(objective=f"{mean:.4g}")
         if callback is not None:
             callback(step + 1, iterations, mean)
@@ -161,7 +160,7 @@ def solve(
     bar.close()
 
     with torch.no_grad():
-        images = to_unit(generator(best_z)).clamp(0, 1)
+        images = per_image(lambda z: to_unit(generator(z)).clamp(0, 1), best_z, restarts)
     losses = best_loss.view(n, restarts)
     each, order = torch.arange(n)[:, None], losses.argsort(dim=1)
     return Solution(
@@ -170,6 +169,37 @@ def solve(
         losses=losses[each, order],
         history=torch.stack(history),
     )
+
+
+def per_image(
+    fn: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor, rows_per_image: int
+) -> torch.Tensor:
+    """fn on each image's `rows_per_image` consecutive rows on their own, concatenated: every
+    kernel then sees one image's shapes and values whatever else is in the batch (see
+    `ganmap.observations`)."""
+    return torch.cat([fn(chunk) for chunk in rows.split(rows_per_image)])
+
+
+def judge(
+    generator: Generator,
+    discriminator: Discriminator,
+    observed: Observations,
+    image: int,
+    latents: torch.Tensor,
+    lam: float,
+    precision: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 3's data and prior terms of one image's restarts `latents` (R, nz), computed on their
+    own (see `ganmap.observations`)."""
+    with autocast(latents.device, precision):
+        generated = generator(latents)
+        # lambda = 0 makes the prior term vanish exactly: skip D, half the work.
+        logit = discriminator(generated) if lam else generated.new_zeros(len(latents))
+    owners = torch.full((len(latents),), image)
+    data = observed.map(
+        lambda task, y, x: data_term(y, task, x), to_unit(generated.float()), owners=owners
+    )
+    return data, prior_term(logit.float(), generator.latent_dim)
 
 
 def adam_step(
