@@ -7,7 +7,7 @@ PYTHON ?= python3
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 PY     := $(VENV)/bin/python
 
-.PHONY: setup app test lint browser benchmark clean
+.PHONY: setup app test test-fast lint browser benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -21,9 +21,11 @@ $(VENV)/.installed: pyproject.toml
 app: setup
 	$(PY) app.py
 
+# ruff, and the import contract: each layer imports only the layers below it, no cycles (docs/layout.md).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_layers.py
 
 # The browser test drives Debian's Chromium; install it when missing (needs root, as in CI).
 browser:
@@ -32,6 +34,10 @@ browser:
 
 test: setup browser lint
 	OMP_NUM_THREADS=2 $(PY) -m pytest -ra
+
+# The inner loop: everything but the end-to-end tests (app server, browser, training processes).
+test-fast: setup lint
+	OMP_NUM_THREADS=2 $(PY) -m pytest -q -m "not slow"
 
 benchmark: setup
 	$(VENV)/bin/ganmap benchmark --data ../shared/data/celeba/val --out results/benchmark.json \

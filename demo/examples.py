@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from ganmap import RestorationPipeline, corrupt_photo
 
 #: Seeds of the generator's faces in the group photo: three that dlib's detector finds on the
-#: clean, gray and posterized photo (most of 40 seeds tried are found on the clean one).
+#: clean, gray and posterized photo.
 FACE_SEEDS: tuple[int, ...] = (3, 4, 10)
 #: The group photo: its size, and each face's (left, top, side) in it.
 GROUP_SIZE = (640, 420)

@@ -31,9 +31,11 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from ganmap import TASKS, NoFaceError, RestorationPipeline
-from ganmap.restoration import MAX_SEED
-from ganmap.tasks import get_task
+from ganmap import REGISTRY, TASKS, NoFaceError, RestorationPipeline
+from ganmap.base.paper import PAPER_URL
+from ganmap.core.pipeline import MAX_SEED
+from ganmap.operators import get_task
+from ganmap.operators.registry import LEVELS, NOISE_SIGMA, level_of
 
 from .examples import EXAMPLES, GROUP_SIZE, write_examples
 from .pipeline import (
@@ -47,39 +49,20 @@ from .pipeline import (
 )
 from .uploads import editor_parts, fitted, log, read_photo, user_error
 
-#: Caps on the sliders (checked again on the server, since the API can be called directly). The
-#: pipeline's defaults (15-30 iterations x 4 restarts, then the feature refinement) take 1-1.5 s
-#: a face on a 2-core CPU without bf16 arithmetic (float32); the caps allow a minute or two.
+#: Caps on the sliders (checked again on the server, since the API can be called directly): a
+#: run at the caps takes a minute or two, where the defaults take about a second a face.
 MAX_ITERATIONS = 1000
 MAX_RESTARTS = 16
-#: The slider's largest lambda. Measured on 3 generated faces (`pipe(corrupt(face, task), task,
-#: lam=...)` for inpainting, super-resolution and denoising; the result's mean change against
-#: lambda 0, out of 255): up to 1, under 1 on every task; at 10, 0.4 (inpainting) to 7
-#: (super-resolution); at 100, 3 to 16, where the discriminator starts to override the photo.
+#: The slider's largest lambda: about where the discriminator starts to override the photo
+#: (measured in docs/experiments/app.md).
 LAM_MAX = 100.0
 #: The largest noise sigma and the most levels that can be set: the sliders' ranges (0 on each:
 #: the photo's own, or the paper's in the demo mode).
-MAX_NOISE_SIGMA = 0.5
-MAX_LEVELS = 32
-#: The slider of each task's corruption level, shown with its task: (largest, step, label, info,
-#: elem_id). The Restore handler takes their values in this order, after the seed.
-LEVEL_SLIDERS = {
-    "denoising": (
-        MAX_NOISE_SIGMA,
-        0.005,
-        "Noise σ",
-        "0: estimated from the photo (the demo adds the paper's 0.1). Raise it if the result is "
-        "still noisy: a camera's noise can read low.",
-        "noise-sigma",
-    ),
-    "quantization": (
-        MAX_LEVELS,
-        1,
-        "Levels per channel",
-        "0: read from the photo (the demo uses the paper's 5).",
-        "levels",
-    ),
-}
+MAX_NOISE_SIGMA = NOISE_SIGMA.maximum
+MAX_LEVELS = LEVELS.maximum
+#: The slider of each task's corruption level, shown with its task (from the registry). The
+#: Restore handler takes their values in this order, after the seed.
+LEVEL_SLIDERS = {name: entry.level for name, entry in REGISTRY.items() if entry.level}
 #: Runs at once (each is CPU-bound) and requests allowed to wait in the queue behind them.
 CONCURRENCY_LIMIT = 2
 QUEUE_SIZE = 16
@@ -90,18 +73,12 @@ MODES = [("Restore it as it is", AS_IS), ("Corrupt it first (demo)", CORRUPT)]
 MASK_COLOUR = "#ff00ff"
 
 #: What the photo should look like for each task: the editor's label.
-PHOTO_LABELS = {
-    "inpainting": "Photo: paint what is missing",
-    "colorization": "Photo (gray)",
-    "super-resolution": "Photo (low resolution)",
-    "denoising": "Photo (noisy)",
-    "quantization": "Photo (posterized)",
-}
+PHOTO_LABELS = {name: entry.photo_label for name, entry in REGISTRY.items()}
 
-INTRO = """
+INTRO = f"""
 ### Restore a face photo with a GAN prior
 Upload a photo, pick what is wrong with it, press **Restore** (or try an example at the bottom).
-Each face is restored by a DCGAN trained on 64 × 64 faces: [Yeh, Lim et al., ICASSP 2018](https://arxiv.org/abs/1610.05113).
+Each face is restored by a DCGAN trained on 64 × 64 faces: [Yeh, Lim et al., ICASSP 2018]({PAPER_URL}).
 """
 
 #: The faces (64 x 64) enlarged with crisp pixels; the notes keep their line when empty.
@@ -191,8 +168,8 @@ class StopFlags:
 
 
 def task_label(task: str) -> str:
-    """'super-resolution' -> 'Super-resolution'."""
-    return task[:1].upper() + task[1:]
+    """'super-resolution' -> 'Super-resolution' (the registry's title)."""
+    return REGISTRY[task].title
 
 
 def task_defaults(pipe: RestorationPipeline, task: str) -> tuple[float, int, int]:
@@ -258,7 +235,9 @@ def check_settings(
             f"Levels must be 0 (the photo's own) or a whole number from 2 to {MAX_LEVELS}, got "
             f"{levels:g}."
         )
-    level = {"denoising": noise_sigma, "quantization": levels}.get(task, 0)
+    level = {NOISE_SIGMA.option: noise_sigma, LEVELS.option: levels}.get(
+        getattr(level_of(task), "option", None), 0
+    )
     return lam, iterations, restarts, int(seed), level
 
 
@@ -426,8 +405,8 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                 editor = gr.ImageEditor(
                     type="pil",
                     image_mode="RGBA",
-                    # lossless: Gradio's default, WebP at quality 80, took a noisy photo's noise
-                    # from sigma 0.03 to 0.017 and moved a posterized photo's values off its levels
+                    # lossless: Gradio's default, WebP at quality 80, halved a noisy photo's noise
+                    # and moved a posterized photo's values off its levels
                     format="png",
                     sources=["clipboard", "webcam"],
                     placeholder="Upload a photo with the button above",
@@ -496,15 +475,15 @@ def build_demo(pipe: RestorationPipeline, examples_dir: str | None = None) -> gr
                     level_sliders = [
                         gr.Slider(
                             0,
-                            high,
+                            level.maximum,
                             value=0,
-                            step=step,
-                            label=label,
-                            info=info,
+                            step=level.step,
+                            label=level.label,
+                            info=level.info,
                             visible=level_task == tasks[0],
-                            elem_id=elem_id,
+                            elem_id=level.option,
                         )
-                        for level_task, (high, step, label, info, elem_id) in LEVEL_SLIDERS.items()
+                        for level_task, level in LEVEL_SLIDERS.items()
                     ]
                     reset = gr.Button("Reset to this task's defaults", size="sm", elem_id="reset")
                     gr.Markdown(

@@ -21,26 +21,17 @@ import numpy as np
 from PIL import Image
 
 from ganmap import NoFaceError, RestorationPipeline, corrupt, corrupt_photo
-from ganmap.corruption_level import at_its_own_level, at_level
-from ganmap.tasks import Denoising, Task, get_task
+from ganmap.operators import REGISTRY, Task, at_its_own_level, at_level, get_task
+from ganmap.operators.registry import level_of
 
 FACES = "faces"
 CENTRE = "centre"
 FRAMINGS = [("Find every face", FACES), ("The centre is one aligned face", CENTRE)]
 
-#: What `restore_photo` does to the photo around the faces, per task (see `ganmap.photo`).
-SURROUNDINGS = {
-    "inpainting": "keeps its pixels (holes away from the faces are filled smoothly)",
-    "colorization": "takes the faces' colours as far as its outlines let them, fading to gray",
-    "super-resolution": "is enlarged with bicubic interpolation",
-    "denoising": "is denoised by a patch filter averaged with a small learned denoiser's results",
-    "quantization": "is smoothed by a classical patch filter",
-}
-
 
 class FacesBehindHoles(NoFaceError):
     """No face found in the photo once the demo mode had cut a hole in each face (the detector
-    can miss a face with the paper's 32 x 32 hole in it: 2% of the photo set's faces)."""
+    can miss a face with the paper's 32 x 32 hole in it)."""
 
 
 @dataclass
@@ -85,7 +76,7 @@ def as_given(task: str, photo: Image.Image, corrupt_first: bool, level: float) -
     a slightly noisy face to plastic)."""
     if level:
         chosen = at_level(task, level)
-        amount = f"σ = {level:g}" if isinstance(chosen, Denoising) else f"{round(level)} levels"
+        amount = level_of(chosen).describe(level)
         return chosen, f" Restored at {amount}, as set under Advanced."
     if corrupt_first:
         return get_task(task), ""
@@ -154,7 +145,7 @@ def restore_faces(
         after=after,
         observed=observed,
         faces=faces,
-        note=f"{count} found and restored; the rest of the photo {SURROUNDINGS[task]}.{level_note}",
+        note=f"{count} found and restored; the rest of the photo {REGISTRY[task].surroundings}.{level_note}",
     )
 
 

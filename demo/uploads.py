@@ -22,18 +22,18 @@ import numpy as np
 from PIL import Image
 
 from ganmap import ImageError
-from ganmap.corruption_level import estimate_levels
-from ganmap.images import open_image, to_pil, to_tensor
+from ganmap.base.images import open_image, to_pil, to_tensor
+from ganmap.classical.levels import estimate_levels
 
 #: Longest side of a photo after upload. The model restores faces at 64 x 64, so a face in a
 #: 1024-px photo can be 15 times that and still carry every pixel the model uses; larger photos
-#: only make the browser's editor, the face detector, the paste-back and the PNG downloads slow (a
-#: 6000 x 4000 JPEG took 34-40 s from click to result, 2.9 s of it restoration).
+#: only make the browser's editor, the face detector, the paste-back and the PNG downloads slow
+#: (docs/experiments/app.md).
 MAX_SIDE = 1024
 
 #: Longest side of a result, which sets a smaller cap for tasks that enlarge the photo: a 4x
-#: super-resolution of a 512 px photo. A 4096 px result (of a 1024 px photo) took 4 s to encode
-#: as PNG, for each of the slider's two images and the download, and is 10 MB to send.
+#: super-resolution of a 512 px photo. A larger result is slow to encode as PNG, for each of the
+#: slider's two images and the download, and to send (docs/experiments/app.md).
 MAX_RESULT_SIDE = 2048
 
 log = logging.getLogger("ganmap.demo")

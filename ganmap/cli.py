@@ -21,13 +21,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import TASKS, corrupt, corrupt_photo
-from .corruption_level import at_its_own_level, at_level
-from .data import list_images
-from .images import ImageError, ImageLike
-from .models import WeightsError
-from .settings import PRESETS
-from .tasks import Task
+from ganmap.base.images import ImageError, ImageLike
+from ganmap.base.weights import WeightsError
+from ganmap.core.pipeline import corrupt
+from ganmap.core.settings import PRESETS
+from ganmap.evaluation.data import list_images
+from ganmap.operators import TASKS, Task, at_its_own_level, at_level, get_task
+from ganmap.operators.registry import LEVELS, NOISE_SIGMA, level_of
+from ganmap.photo.pipeline import RestorationPipeline, corrupt_photo
 
 USER_ERRORS = (ValueError, ImageError, WeightsError, FileNotFoundError, PermissionError)
 
@@ -40,6 +41,15 @@ def save_image(image: Image.Image, path: str) -> None:
     partial = target.with_name(f".{target.name}.partial")
     image.save(partial, format=Image.registered_extensions()[target.suffix.lower()])
     partial.replace(target)
+
+
+def task_name(text: str) -> str:
+    """--task's type: a registered name or a composite of them (`ganmap.get_task` checks)."""
+    try:
+        get_task(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def run_corrupt(args: argparse.Namespace) -> None:
@@ -72,16 +82,16 @@ def restoring_task(args: argparse.Namespace, photo: ImageLike) -> str | Task:
 
 
 def run_restore(args: argparse.Namespace) -> None:
-    from . import RestorationPipeline
 
     if args.framed and not args.aligned:
         raise ValueError("--framed applies to --aligned crops; photos come back whole anyway")
-    for option, value, task in (
-        ("--noise-sigma", args.noise_sigma, "denoising"),
-        ("--levels", args.levels, "quantization"),
+    level = level_of(args.task)
+    for option, value, needed in (
+        ("--noise-sigma", args.noise_sigma, NOISE_SIGMA),
+        ("--levels", args.levels, LEVELS),
     ):
-        if value is not None and args.task != task:
-            raise ValueError(f"{option} applies to {task}, not {args.task}")
+        if value is not None and level is not needed:
+            raise ValueError(f"{option} applies to {needed.applies_to}, not {args.task}")
     source = Path(args.input)
     if source.is_dir():
         if args.mask:
@@ -124,14 +134,13 @@ def run_restore(args: argparse.Namespace) -> None:
 
 
 def run_sample(args: argparse.Namespace) -> None:
-    from . import RestorationPipeline
 
     pipe = RestorationPipeline.from_pretrained(args.model)
     save_image(pipe.sample_grid(args.count, args.seed), args.output)
 
 
 def run_benchmark(args: argparse.Namespace) -> None:
-    from .benchmark import main as benchmark_main
+    from ganmap.evaluation.benchmark import main as benchmark_main
 
     benchmark_main(args)
 
@@ -141,12 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ganmap", description="Image restoration with a DCGAN prior (Yeh, Lim et al., 2018)."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    task_help = f"one of: {', '.join(TASKS)}"
+    task_help = (
+        f"one of: {', '.join(TASKS)}; or an operator and denoising joined by '+' "
+        "(e.g. super-resolution+denoising)"
+    )
 
     c = commands.add_parser("corrupt", help="make the paper's observation of a clean photo")
     c.add_argument("input", help="clean photo (with --aligned: a face, cut to 64 x 64)")
     c.add_argument("output", help="where to write the observation (.png)")
-    c.add_argument("--task", required=True, choices=TASKS, metavar="TASK", help=task_help)
+    c.add_argument("--task", required=True, type=task_name, metavar="TASK", help=task_help)
     c.add_argument("--seed", type=int, default=0, help="seed of the noise (denoising)")
     c.add_argument(
         "--mask", default="mask.png", help="inpainting: where to write the hole (%(default)s)"
@@ -157,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = commands.add_parser("restore", help="restore every face of a photo with the GAN prior")
     r.add_argument("input", help="the photo (with holes, gray, low-res, noisy...) or a folder")
     r.add_argument("output", help="where to write the restoration (.png), or a folder")
-    r.add_argument("--task", required=True, choices=TASKS, metavar="TASK", help=task_help)
+    r.add_argument("--task", required=True, type=task_name, metavar="TASK", help=task_help)
     r.add_argument("--mask", help="inpainting: image, white where pixels are missing")
     r.add_argument(
         "--noise-sigma",
@@ -201,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(run=run_sample)
 
     b = commands.add_parser("benchmark", help="the paper's Table 1 on a folder of faces")
-    from .benchmark import add_arguments
+    from ganmap.evaluation.benchmark import add_arguments
 
     add_arguments(b)
     b.set_defaults(run=run_benchmark)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganmap import Discriminator, Generator, RestorationPipeline
-from ganmap.models import to_unit
+from ganmap.core.models import to_unit
 
 torch.set_num_threads(1)  # the suite runs beside other work on small machines
 

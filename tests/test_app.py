@@ -33,9 +33,9 @@ from demo.interface import AS_IS, MODES, PHOTO_LABELS, Curve, StopFlags, make_re
 from demo.pipeline import CENTRE, FacesBehindHoles, restore_faces, takes_mask
 from demo.uploads import MAX_RESULT_SIDE, MAX_SIDE, downscaled, editor_parts, fitted
 from ganmap import TASKS, NoFaceError
-from ganmap.corruption_level import estimate_levels, estimate_noise_sigma
-from ganmap.images import to_pil, to_tensor
-from ganmap.tasks import Denoising, Quantization, centre_hole, get_task
+from ganmap.base.images import to_pil, to_tensor
+from ganmap.classical.levels import estimate_levels, estimate_noise_sigma
+from ganmap.operators import Denoising, Quantization, centre_hole, get_task
 
 FACE_SIDE = 96  # app_helpers.face_upload
 

@@ -9,20 +9,21 @@ import numpy as np
 import pytest
 import torch
 
-from ganmap.baselines import BASELINES
-from ganmap.baselines import sparse as sparse_module
-from ganmap.baselines.lowrank import shrink_tail, truncated_nuclear_norm
-from ganmap.baselines.references import bicubic, biharmonic, blur, gray, nl_means
-from ganmap.baselines.sparse import (
+from ganmap.base.colour import luma
+from ganmap.evaluation.baselines import BASELINES
+from ganmap.evaluation.baselines import sparse as sparse_module
+from ganmap.evaluation.baselines.lowrank import shrink_tail, truncated_nuclear_norm
+from ganmap.evaluation.baselines.references import bicubic, biharmonic, blur, gray, nl_means
+from ganmap.evaluation.baselines.sparse import (
     load_dictionary,
     orthogonal_matching_pursuit,
     sparse_approximation,
     sparse_coding,
 )
-from ganmap.baselines.tune import GRIDS
-from ganmap.baselines.tv import divergence, gradient, total_variation
-from ganmap.metrics import psnr
-from ganmap.tasks import TASKS, Denoising, Inpainting, SuperResolution, luma
+from ganmap.evaluation.baselines.tune import GRIDS
+from ganmap.evaluation.baselines.tv import divergence, gradient, total_variation
+from ganmap.evaluation.metrics import psnr
+from ganmap.operators import TASKS, Denoising, Inpainting, SuperResolution
 
 pytest.importorskip("skimage")
 pytest.importorskip("sklearn")
@@ -88,7 +89,7 @@ def test_each_frozen_parameter_is_a_value_its_tuning_tried(key, task_name):
     grid = GRIDS[key][task_name]
     assert baseline.values[task_name] in grid, (
         f"{key} on {task_name}: frozen {baseline.parameter}={baseline.values[task_name]} is not in "
-        f"the tuning grid {grid}; rerun ganmap.baselines.tune and freeze its winner"
+        f"the tuning grid {grid}; rerun ganmap.evaluation.baselines.tune and freeze its winner"
     )
 
 

@@ -11,8 +11,8 @@ from PIL import Image
 
 from ganmap import TASKS
 from ganmap.cli import main
-from ganmap.protocol import BENCHMARK_TASKS
-from ganmap.speed import speed_report
+from ganmap.evaluation.protocol import BENCHMARK_TASKS
+from ganmap.evaluation.speed import speed_report
 
 GRAY = 153  # 0.6 exactly: every crop and resize of a flat image is flat
 

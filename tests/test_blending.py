@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from ganmap.blending import poisson_blend
-from ganmap.tasks import centre_hole
+from ganmap.classical.blending import poisson_blend
+from ganmap.operators import centre_hole
 
 
 def ramp() -> torch.Tensor:

@@ -10,8 +10,8 @@ import torch
 from huggingface_hub import ModelCard
 
 from ganmap import TASKS, RestorationPipeline
-from ganmap.hub import BUNDLED
-from ganmap.models import to_unit
+from ganmap.core.hub import BUNDLED
+from ganmap.core.models import to_unit
 
 OFFLINE_CHECK = """
 import numpy as np

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from skimage.data import astronaut
 
+from ganmap.base.images import to_pil, to_tensor
 from ganmap.cli import main
-from ganmap.images import to_pil, to_tensor
-from ganmap.photo_sets import FACES_FILE, detected_photo
+from ganmap.evaluation.photo_sets import FACES_FILE, detected_photo
 
 
 @pytest.fixture()
@@ -193,7 +193,7 @@ def test_the_console_script_has_help_and_no_traceback_on_errors(tmp_path):
 
 def test_benchmark_detection_on_a_photo_folder(model_dir, tmp_path):
     """`ganmap benchmark --photos DIR --detection` writes the faces-found table for a folder in
-    `ganmap.photo_sets`' layout: here the astronaut at 256 px, whose one face is found gray."""
+    `ganmap.evaluation.photo_sets`' layout: here the astronaut at 256 px, whose one face is found gray."""
     photo, frames = detected_photo(to_tensor(astronaut()), 256)
     folder = tmp_path / "photos"
     folder.mkdir()

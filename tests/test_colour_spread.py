@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from ganmap.alignment import FaceFrame
-from ganmap.colour_spread import spread_chroma, trust
-from ganmap.tasks import Colorization, luma
+from ganmap.base.colour import luma
+from ganmap.operators import Colorization
+from ganmap.photo.alignment import FaceFrame
+from ganmap.photo.behaviour import consistent_photo
+from ganmap.photo.colour_spread import spread_chroma, trust
 
 SKIN = torch.tensor([0.6, 0.45, 0.4])[:, None, None]
 CHROMA = SKIN - luma(SKIN[None])[0]  # the colour alone, no luma
@@ -70,6 +72,6 @@ def test_without_a_face_the_photo_stays_gray():
 def test_a_colorized_photo_keeps_the_gray_photos_luma_exactly():
     gray = torch.rand(1, 96, 96, generator=torch.Generator().manual_seed(0))
     pasted = torch.rand(3, 96, 96, generator=torch.Generator().manual_seed(1))
-    coloured = Colorization().consistent_photo(pasted, gray, None, [frame_at(16, 16)])
+    coloured = consistent_photo(Colorization(), pasted, gray, None, [frame_at(16, 16)])
     assert torch.allclose(luma(coloured[None])[0], gray, atol=1e-5)
     assert (coloured - gray).abs().amax() > 0.01, "no colour at all"

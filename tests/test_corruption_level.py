@@ -1,4 +1,4 @@
-"""The noise level and the levels of a photo given as it is (`ganmap.corruption_level`)."""
+"""The noise level and the levels of a photo given as it is (`ganmap.classical.levels`)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ import pytest
 import torch
 
 from ganmap import ImageError
-from ganmap.corruption_level import (
-    MIN_SIGMA,
-    at_its_own_level,
-    estimate_levels,
-    estimate_noise_sigma,
-)
-from ganmap.images import to_pil
-from ganmap.photo_sets import canvas
-from ganmap.tasks import Denoising, Quantization
+from ganmap.base.images import to_pil
+from ganmap.classical.levels import MIN_SIGMA, estimate_levels, estimate_noise_sigma
+from ganmap.evaluation.photo_sets import canvas
+from ganmap.operators import Denoising, Quantization, at_its_own_level
 
 
 def smooth_photo() -> torch.Tensor:

@@ -7,10 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganmap import denoiser
-from ganmap.denoiser import Denoiser, bundled_denoiser, denoise_learned
-from ganmap.metrics import psnr
-from ganmap.wiener import denoise
+from ganmap.classical import denoiser
+from ganmap.classical.denoiser import Denoiser, denoise_learned
+from ganmap.classical.wiener import denoise
+from ganmap.core.hub import BUNDLED
+from ganmap.evaluation.metrics import psnr
+
+SHIPPED = Denoiser.from_pretrained(BUNDLED / "denoiser")  # the pipeline's component
 
 
 def noisy_copy(clean: torch.Tensor, sigma: float, seed: int = 1) -> torch.Tensor:
@@ -53,18 +56,19 @@ def test_strips_give_the_one_pass_result(monkeypatch, given):
     """A photo split into strips with MARGIN px of context is the photo denoised whole."""
     noisy = noisy_copy(astronaut(96), 0.1)
     estimate = denoise(noisy, 0.1) if given else None
-    whole = denoise_learned(noisy, 0.1, estimate)
+    whole = denoise_learned(noisy, 0.1, estimate, network=SHIPPED)
     monkeypatch.setattr(denoiser, "STRIP_PIXELS", 96 * 20)  # strips of 20 rows
-    torch.testing.assert_close(denoise_learned(noisy, 0.1, estimate), whole, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        denoise_learned(noisy, 0.1, estimate, network=SHIPPED), whole, atol=1e-5, rtol=0
+    )
 
 
 def test_noise_levels_it_was_not_trained_on_get_the_shrinkage():
-    model = bundled_denoiser()
     noisy = noisy_copy(astronaut(64), 0.5)
-    assert not model.min_sigma <= 0.5 <= model.max_sigma
-    torch.testing.assert_close(denoise_learned(noisy, 0.5), denoise(noisy, 0.5))
+    assert not SHIPPED.min_sigma <= 0.5 <= SHIPPED.max_sigma
+    torch.testing.assert_close(denoise_learned(noisy, 0.5, network=SHIPPED), denoise(noisy, 0.5))
     estimate = torch.rand_like(noisy)  # or the estimate given, as it is
-    assert denoise_learned(noisy, 0.5, estimate) is estimate
+    assert denoise_learned(noisy, 0.5, estimate, network=SHIPPED) is estimate
 
 
 def test_settings_round_trip(tmp_path):
@@ -88,7 +92,7 @@ def test_the_shipped_network_beats_the_shrinkage_on_a_photo_it_never_saw(sigma):
     clean = astronaut()
     noisy = noisy_copy(clean, sigma)
     shrinkage = psnr(denoise(noisy, sigma), clean).item()
-    learned = psnr(denoise_learned(noisy, sigma), clean).item()
+    learned = psnr(denoise_learned(noisy, sigma, network=SHIPPED), clean).item()
     assert learned > shrinkage + 0.1, f"{learned:.2f} dB against the shrinkage's {shrinkage:.2f}"
 
 
@@ -100,5 +104,5 @@ def test_the_shipped_network_improves_a_better_estimate_than_its_own(sigma):
     noisy = noisy_copy(clean, sigma)
     estimate = denoise(noisy, sigma)
     before = psnr(estimate, clean).item()
-    after = psnr(denoise_learned(noisy, sigma, estimate), clean).item()
+    after = psnr(denoise_learned(noisy, sigma, estimate, network=SHIPPED), clean).item()
     assert after > before + 0.25, f"{after:.2f} dB against the estimate's {before:.2f}"

@@ -10,7 +10,7 @@ import torch
 
 import ganmap
 from ganmap import RestorationPipeline
-from ganmap.models import Encoder
+from ganmap.core.models import Encoder
 
 
 def oracle_encoder(z0: torch.Tensor) -> Encoder:
@@ -36,7 +36,7 @@ def test_the_encoders_guess_is_where_the_solver_starts(tiny_pipeline, name):
         - 0.8
     )
     with torch.no_grad():
-        target = ganmap.models.to_unit(tiny_pipeline.generator(z0[None]))[0].clamp(0, 1)
+        target = ganmap.core.models.to_unit(tiny_pipeline.generator(z0[None]))[0].clamp(0, 1)
     pipe = RestorationPipeline(
         tiny_pipeline.generator, tiny_pipeline.discriminator, oracle_encoder(z0)
     )

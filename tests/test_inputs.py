@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ganmap import TASKS, ImageError
+from ganmap.base.images import to_tensor
 from ganmap.cli import main
-from ganmap.images import to_tensor
 
 
 def jpeg_bytes(size=(90, 110), color=(200, 120, 90), **save) -> bytes:

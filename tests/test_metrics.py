@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganmap.metrics import psnr, ssim
+from ganmap.evaluation.metrics import psnr, ssim
 
 skimage_metrics = pytest.importorskip("skimage.metrics")
 

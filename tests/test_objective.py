@@ -6,13 +6,8 @@ import math
 
 import torch
 
-from ganmap.objective import data_term, prior_term
-from ganmap.tasks import Denoising, SuperResolution
-
-
-def objective(observation, task, image, logit, lam, latent_dim):
-    """Eq. 3 per image as the solver adds it up."""
-    return data_term(observation, task, image) + lam * prior_term(logit, latent_dim)
+from ganmap.core.objective import objective
+from ganmap.operators import Denoising, SuperResolution
 
 
 def test_objective_equals_eq_3_on_a_hand_computed_case():

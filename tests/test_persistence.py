@@ -9,7 +9,7 @@ import torch
 from huggingface_hub import ModelCard
 
 import ganmap
-from ganmap import Generator, RestorationPipeline, WeightsError
+from ganmap import Denoiser, Generator, RestorationPipeline, WeightsError
 
 
 def test_model_round_trip_is_exact(tmp_path):
@@ -135,3 +135,21 @@ def test_a_bad_defaults_file_is_a_clear_error(tiny_pipeline, tmp_path, text, mes
     (tmp_path / "defaults.json").write_text(text)
     with pytest.raises(WeightsError, match=message):
         RestorationPipeline.from_pretrained(tmp_path)
+
+
+def test_the_learned_denoiser_is_a_component_saved_loaded_and_moved_with_the_rest(tmp_path):
+    """A pipeline's denoiser (what a noisy photo's final step uses) travels with its folder."""
+    from conftest import make_tiny_pipeline
+
+    pipe = make_tiny_pipeline()
+    pipe = RestorationPipeline(pipe.generator, pipe.discriminator, denoiser=Denoiser(8, 3))
+    assert "denoiser" in pipe.components and pipe.to("cpu").denoiser is pipe.denoiser
+    pipe.save_pretrained(tmp_path)
+    assert (tmp_path / "denoiser" / "model.safetensors").is_file()
+    assert json.loads((tmp_path / "model_index.json").read_text())["denoiser"] == [
+        "ganmap",
+        "Denoiser",
+    ]
+    loaded = RestorationPipeline.from_pretrained(tmp_path)
+    torch.testing.assert_close(loaded.denoiser.state_dict(), pipe.denoiser.state_dict())
+    assert RestorationPipeline.from_pretrained().denoiser is not None, "the bundled one ships it"

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from ganmap import TASKS
-from ganmap.models import to_unit
-from ganmap.observations import Observations
-from ganmap.refinement import refine_features
+from ganmap.core.models import to_unit
+from ganmap.core.observations import Observations
+from ganmap.core.refinement import refine_features
 
 
 @pytest.fixture(scope="module")

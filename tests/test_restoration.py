@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from conftest import make_tiny_pipeline
 
 import ganmap
-from ganmap import TASKS, solver
+from ganmap import TASKS
+from ganmap.core import solver
+from ganmap.operators import partners
 
 
 def as_tensor(image) -> torch.Tensor:
@@ -67,7 +74,7 @@ def test_a_generator_share_of_zero_gives_the_classical_restoration(tiny_pipeline
     observation = ganmap.corrupt(reachable_face, "super-resolution")
     task = ganmap.TASKS["super-resolution"]
     out = tiny_pipeline(observation, task, iterations=2, generator_share=0.0, progress=False)
-    classical = task.classical(task.observe(as_tensor(observation))[None])[0]
+    classical = partners.classical(task, task.observe(as_tensor(observation))[None])[0]
     assert (as_tensor(out.image) - classical).abs().max() <= 1 / 255 + 1e-6
 
 
@@ -192,11 +199,15 @@ def shape_sensitive_pipeline(restarts: int) -> ganmap.RestorationPipeline:
 @pytest.mark.parametrize(
     "name, precision", [(name, "bfloat16") for name in TASKS] + [("super-resolution", "float32")]
 )
-def test_a_face_restores_the_same_alone_and_in_any_batch(tiny_pipeline, name, precision, kernels):
+def test_a_face_restores_the_same_alone_and_in_any_batch(
+    tiny_pipeline, name, precision, kernels, monkeypatch
+):
     """Same face, seed and settings: bit for bit the same result whatever shares the batch, in
-    either precision, with the feature refinement on, with faces that stop early at different
-    steps (a black and a white image among them stall soon), and on kernels whose arithmetic
-    changes with the batch's shape (as bfloat16's on CPUs with AMX)."""
+    either precision (bfloat16 autocast even where the CPU would run float32), with the feature
+    refinement on, with faces that stop early at different steps (a black and a white image
+    among them stall soon), and on kernels whose arithmetic changes with the batch's shape (as
+    bfloat16's do on CPUs with AMX)."""
+    monkeypatch.setattr(solver, "runs_bfloat16", lambda device: True)
     restarts = 2
     pipe = tiny_pipeline if kernels == "this host's" else shape_sensitive_pipeline(restarts)
     faces = [*pipe.generate(2, seed=11), np.zeros((64, 64, 3), np.uint8)]
@@ -304,3 +315,23 @@ def test_bfloat16_runs_in_float32_where_the_device_has_no_bfloat16(monkeypatch):
     monkeypatch.setattr(solver, "runs_bfloat16", lambda device: True)
     assert isinstance(solver.autocast(cpu, "bfloat16"), torch.autocast)
     assert not isinstance(solver.autocast(cpu, "float32"), torch.autocast)
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+def test_the_progress_bar_honours_tqdm_disable(disabled):
+    """tqdm's own switch, TQDM_DISABLE=1 (read when tqdm is imported), hides the bar that
+    progress=True shows."""
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    if disabled:
+        env["TQDM_DISABLE"] = "1"
+    code = (
+        "import torch; from conftest import make_tiny_pipeline; "
+        "make_tiny_pipeline()(torch.rand(3, 64, 64), 'denoising', iterations=3, restarts=2)"
+    )
+    tests = Path(__file__).parent
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=tests, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    shown = "denoising:" in run.stderr  # the bar's description
+    assert shown != disabled, f"TQDM_DISABLE {'set' if disabled else 'unset'}: shown={shown}"

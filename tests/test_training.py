@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 
 from ganmap import Generator, RestorationPipeline
-from ganmap.data import FaceFolder
-from ganmap.denoiser import Denoiser
+from ganmap.classical.denoiser import Denoiser
+from ganmap.evaluation.data import FaceFolder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))

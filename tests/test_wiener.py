@@ -5,9 +5,8 @@ import math
 import pytest
 import torch
 
-from ganmap import wiener
-from ganmap.metrics import psnr
-from ganmap.wiener import (
+from ganmap.classical import wiener
+from ganmap.classical.wiener import (
     GROUP_TRANSFORMS,
     dct_matrix,
     denoise,
@@ -15,6 +14,7 @@ from ganmap.wiener import (
     pilot_wiener,
     wavelet_matrix,
 )
+from ganmap.evaluation.metrics import psnr
 
 
 def smooth_faces(count: int = 4, channels: int = 3, side: int = 32) -> torch.Tensor:

@@ -3,8 +3,8 @@ and the mean face in that crop.
 
     python training/make_face_template.py --data ../shared/data/celeba/train
 
-Runs the same detector and landmark model that `restore_photo` uses (`ganmap.faces`) on the
-whole training frames, maps the landmarks into the 64 x 64 training crop (`ganmap.data`) and
+Runs the same detector and landmark model that `restore_photo` uses (`ganmap.photo.detection`) on the
+whole training frames, maps the landmarks into the 64 x 64 training crop (`ganmap.evaluation.data`) and
 writes their mean to ganmap/assets/face_template.json. A face warped onto this template then has
 the framing the generator was trained on. The mean of the training crops themselves goes to
 ganmap/assets/mean_face.png: what the detector is shown where a hole hides a face.
@@ -20,11 +20,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ganmap.alignment import MEAN_FACE_PATH, TEMPLATE_PATH
-from ganmap.data import celeba_crop_box, list_images, load_face
-from ganmap.faces import detect_faces
-from ganmap.images import to_pil, to_tensor
-from ganmap.models import IMAGE_SIZE
+from ganmap.base.images import IMAGE_SIZE, to_pil, to_tensor
+from ganmap.evaluation.data import celeba_crop_box, list_images, load_face
+from ganmap.photo.alignment import MEAN_FACE_PATH, TEMPLATE_PATH
+from ganmap.photo.detection import detect_faces
 
 
 def crop_landmarks(path: Path) -> np.ndarray | None:

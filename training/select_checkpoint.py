@@ -16,12 +16,12 @@ from pathlib import Path
 
 import torch
 
-from ganmap.data import FaceFolder
-from ganmap.hub import COMPONENTS
-from ganmap.metrics import psnr
-from ganmap.observations import Observations
-from ganmap.solver import solve
-from ganmap.tasks import Denoising
+from ganmap.core.hub import COMPONENTS
+from ganmap.core.observations import Observations
+from ganmap.core.solver import solve
+from ganmap.evaluation.data import FaceFolder
+from ganmap.evaluation.metrics import psnr
+from ganmap.operators import Denoising
 
 
 def reconstruction_psnr(

@@ -21,7 +21,7 @@ import torch
 from huggingface_hub import ModelCard
 
 from ganmap import RestorationPipeline
-from ganmap.hub import BUNDLED, CARD_NAME, DEFAULTS_NAME, card_metadata, save_defaults
+from ganmap.core.hub import BUNDLED, CARD_NAME, DEFAULTS_NAME, card_metadata, save_defaults
 
 TASK_ORDER = ["inpainting", "colorization", "super-resolution", "denoising", "quantization"]
 

@@ -36,10 +36,10 @@ from torch.utils.data import DataLoader
 from torchvision.utils import make_grid, save_image
 from tqdm import tqdm
 
-from ganmap.data import FaceFolder
-from ganmap.hub import default_card, load_components, save_components
-from ganmap.images import to_pil
-from ganmap.models import Discriminator, Generator, from_unit, to_unit
+from ganmap.base.images import to_pil
+from ganmap.core.hub import default_card, load_components, save_components
+from ganmap.core.models import Discriminator, Generator, from_unit, to_unit
+from ganmap.evaluation.data import FaceFolder
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -90,8 +90,8 @@ def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, rank: int, wor
 
 def decoded(faces: FaceFolder, workers: int) -> torch.Tensor:
     """Every face as one uint8 tensor (N, 3, 64, 64), decoded once rather than once an epoch: on a
-    GPU (an H200), a loader decoding the JPEGs every epoch held training to about 1,600 images/s.
-    7,500 faces take 92 MB; the training crop is already 8-bit, so nothing is lost."""
+    GPU, decoding the JPEGs every epoch held training back (docs/experiments/speed.md). The
+    training split fits in memory; the training crop is already 8-bit, so nothing is lost."""
     loader = DataLoader(faces, batch_size=256, num_workers=workers)
     return torch.cat([(batch * 255).round().to(torch.uint8) for batch in loader])
 

@@ -1,4 +1,4 @@
-"""Train the learned denoiser (`ganmap.denoiser`) on the training frames.
+"""Train the learned denoiser (`ganmap.classical.denoiser`) on the training frames.
 
     python training/train_denoiser.py --data ../shared/data/celeba/train --out runs/denoiser
 
@@ -8,23 +8,14 @@ hold faces and backgrounds at), shrunk smoothly or sharply at random (`resized`)
 them of up to 48 x 48, flipped at random, and adds white noise clipped to [0, 1] as the tasks do,
 at one level per batch drawn log-uniformly from --min-sigma to --max-sigma: the photo's own 0.1,
 and the levels that a face's frame sees once it is enlarged or averaged down
-(`Denoising.at_size`). The loss is the mean squared error, the PSNR's. Every --eval-every steps
+(`ganmap.photo.behaviour.at_size`). The loss is the mean squared error, the PSNR's. Every --eval-every steps
 it prints the PSNR at sigma 0.1 on the first 64 validation frames (`EVALUATED`) beside BM3D's two
-stages (`ganmap.wiener.denoise`), and saves a checkpoint that `--resume` continues from; the
+stages (`ganmap.classical.wiener.denoise`), and saves a checkpoint that `--resume` continues from; the
 final weights go to OUT/denoiser (config.json + model.safetensors), which ships as
-`ganmap/assets/denoiser`. `--init` starts from saved weights instead of from the shrinkage.
+`ganmap/weights/denoiser` (the pipeline's denoiser component). `--init` starts from saved weights instead of from the shrinkage.
 
-The shipped network was trained in six runs, each a warm-up and a cosine down to lr / 20, about
-2.5 hours in all on 2 CPU threads:
-1. 1,750 steps, then `--resume --steps 2000`, at scales 0.6-1.6 shrunk smoothly (bilinear, the
-   script of then): 30.11 dB on the whole validation frames, CBM3D 30.09;
-2. `--init` from it, `--steps 2000 --lr 5e-4` at scales 0.3-1.6, shrunk smoothly: 30.25 dB;
-3. `--init` from that, `--steps 2500 --lr 5e-4`, as the script stands: 30.36 / 27.82 / 26.70 dB
-   on the three validation sets, CBM3D 30.09 / 27.74 / 26.84;
-4. `--init` from that, `--steps 4000 --lr 3e-4` (22 minutes): 30.45 / 27.91 / 26.76;
-5. `--init` from that, `--steps 5000 --lr 2e-4` (39 minutes, partly sharing the CPU):
-   30.51 / 27.98 / 26.82;
-6. `--init` from that, `--steps 5000 --lr 1.5e-4` (26 minutes): 30.54 / 28.03 / 26.85.
+The shipped network's runs (their commands in docs/training.md) and each one's figures are in
+docs/experiments/denoising.md.
 """
 
 from __future__ import annotations
@@ -39,11 +30,11 @@ from PIL import Image
 from torchvision.transforms.functional import pil_to_tensor
 from tqdm import tqdm
 
-from ganmap.data import list_images
-from ganmap.denoiser import Denoiser
-from ganmap.metrics import psnr
-from ganmap.tasks import Denoising
-from ganmap.wiener import denoise
+from ganmap.classical.denoiser import Denoiser
+from ganmap.classical.wiener import denoise
+from ganmap.evaluation.data import list_images
+from ganmap.evaluation.metrics import psnr
+from ganmap.operators import Denoising
 
 CROP = 48
 #: Validation frames at sigma 0.1 (scale, shrunk smoothly): as they are, and with their faces 22 px
@@ -64,7 +55,7 @@ def load_frames(folder: Path, limit: int | None = None) -> torch.Tensor:
 def resized(images: torch.Tensor, scale: float, smooth: bool) -> torch.Tensor:
     """`images` scaled bicubically, shrunk `smooth`ly (antialiased, as a camera's optics blur) or
     by plain sampling (sharp and aliased, as the photo sets' small faces and many resized photos
-    are: a network trained on smooth shrinking alone was 0.3 dB under CBM3D on those)."""
+    are: a network trained on smooth shrinking alone does worse on those)."""
     return F.interpolate(images, scale_factor=scale, mode="bicubic", antialias=smooth).clamp(0, 1)
 
 

@@ -20,8 +20,8 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ganmap import RestorationPipeline
-from ganmap.data import FaceFolder
-from ganmap.models import Encoder, from_unit, to_unit
+from ganmap.core.models import Encoder, from_unit, to_unit
+from ganmap.evaluation.data import FaceFolder
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,7 @@ values `--vary` names (by default the feature refinement's steps and pull). Ever
 the whole pipeline (search over z, feature refinement, averaging, post-processing) on the same
 corrupted faces in batches of 16, as the benchmark does. Prints, per task, every candidate with
 its mean PSNR / SSIM and seconds per face, best first; `--write` saves each task's best into the
-model folder's defaults.json (`ganmap.hub`), which `RestorationPipeline.from_pretrained` reads
+model folder's defaults.json (`ganmap.core.hub`), which `RestorationPipeline.from_pretrained` reads
 and training/ship.py ships with the weights.
 
     python training/tune_defaults.py --model runs/ship --data ../shared/data/celeba/val \
@@ -26,11 +26,11 @@ import numpy as np
 import torch
 
 from ganmap import TASKS, RestorationPipeline
-from ganmap.data import FaceFolder
-from ganmap.hub import BUNDLED, save_defaults
-from ganmap.metrics import psnr, ssim
-from ganmap.protocol import corrupted_inputs, run_gan
-from ganmap.settings import Settings
+from ganmap.core.hub import BUNDLED, save_defaults
+from ganmap.core.settings import Settings
+from ganmap.evaluation.data import FaceFolder
+from ganmap.evaluation.metrics import psnr, ssim
+from ganmap.evaluation.protocol import corrupted_inputs, run_gan
 
 #: The feature refinement's steps and pull; 0 steps is the search over z alone.
 REFINEMENT = ["refine_steps=0,50,100,150", "refine_weight=0.001,0.003,0.01,0.03"]
