@@ -54,7 +54,6 @@ from ganmap.base.images import IMAGE_SIZE, ImageLike, to_pil, to_tensor
 from ganmap.classical.fills import fill_missing
 from ganmap.core.pipeline import FaceRestorationPipeline, check_seed
 from ganmap.core.settings import Settings
-from ganmap.core.solver import ProgressCallback
 from ganmap.operators import Task, get_task
 from ganmap.photo import behaviour
 from ganmap.photo.alignment import FaceFrame, add_from_frame, frame_mask, warp_to_frame
@@ -256,15 +255,10 @@ class RestorationPipeline(FaceRestorationPipeline):
         task: str | Task = "inpainting",
         *,
         mask: ImageLike | None = None,
-        lam: float | None = None,
-        iterations: int | None = None,
-        restarts: int | None = None,
-        seed: int | None = None,
         preset: str = "default",
-        callback: ProgressCallback | None = None,
         progress: bool = True,
         detectors: Detectors | None = None,
-        **overrides: Any,
+        **call: Any,
     ) -> PhotoRestorationOutput:
         """Restore every face of a whole photo and put them back (`ganmap.photo.pipeline`).
 
@@ -276,18 +270,15 @@ class RestorationPipeline(FaceRestorationPipeline):
                 its size in the photo implies.
             mask: inpainting: True / white where pixels are missing, the photo's size. None:
                 each face's hole is the centre 32 x 32 of its aligned frame, mapped into the photo.
-            lam, iterations, restarts, seed, preset, callback, progress, **overrides: as for
-                `__call__`, for every face.
+            preset, progress: as for `__call__`, for every face.
             detectors: the face models that find the faces (`ganmap.photo.detection.Detectors`;
                 None: dlib's and MTCNN, `Detectors.default()`).
+            **call: the settings of `__call__` (lam, iterations, restarts, seed, callback and
+                any field of `Settings`), for every face.
 
         Raises:
             NoFaceError (a ValueError) when no face is found: crop the face and call `__call__`.
         """
-        call = (
-            dict(lam=lam, iterations=iterations, restarts=restarts, seed=seed, callback=callback)
-            | overrides
-        )
         task = get_task(task)
         photo = read_photo(image, task)
         missing = read_mask(mask, photo, task)
