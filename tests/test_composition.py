@@ -99,3 +99,14 @@ def test_a_composite_restores_a_whole_photo(tiny_pipeline):
     background = behaviour.restore_classically(SMALL_AND_NOISY, noisy)
     assert psnr(background, clean) > psnr(enlarged, clean) + 0.5, "denoised, then enlarged"
     assert psnr(to_tensor(out.image), clean) > psnr(enlarged, clean) + 0.5
+
+
+def test_a_composites_noise_is_set_and_read_like_denoisings():
+    assert ganmap.at_level("super-resolution+denoising", 0.03) == SuperResolution(
+        noise=Gaussian(0.03)
+    )
+    clean = smooth_faces(1)[0]
+    noisy = Gaussian(0.05).sample(clean[None], seeded())[0]
+    task, found = ganmap.at_its_own_level(Colorization() + Denoising(0.2), noisy)
+    assert task.noise.sigma == pytest.approx(0.05, rel=0.2) and "σ =" in found
+    assert isinstance(task, Colorization), "the operator stays, its noise is the photo's"

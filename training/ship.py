@@ -4,7 +4,7 @@
 
 Writes ganmap/weights/ (the Hub layout: model_index.json, README.md, samples.png, defaults.json
 (the per-task defaults training/tune_defaults.py --write put in the snapshot), generator/,
-discriminator/, encoder/) so that `pip install .` carries it and `RestorationPipeline.from_pretrained()`
+discriminator/, encoder/, denoiser/) so that `pip install .` carries it and `RestorationPipeline.from_pretrained()`
 loads it; publishing is then `RestorationPipeline.from_pretrained().push_to_hub(REPO)`.
 The card's figures all come from files that earlier commands wrote: the training log and
 arguments (checkpoint.pt), the checkpoint selection (selection.json) and the validation benchmark
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from huggingface_hub import ModelCard
 
-from ganmap import RestorationPipeline
+from ganmap import Denoiser, RestorationPipeline
 from ganmap.core.hub import BUNDLED, CARD_NAME, DEFAULTS_NAME, card_metadata, save_defaults
 
 TASK_ORDER = ["inpainting", "colorization", "super-resolution", "denoising", "quantization"]
@@ -106,6 +106,12 @@ weights inherit that restriction. The ganmap code is MIT-licensed.
 
 {encoder_note}
 
+## Denoiser
+A small learned denoiser (`denoiser/`, 1.5 MB) corrects a BM3D-style shrinkage; a noisy photo's
+final step averages it with a Wiener filter. It is trained apart from the GAN, on the same
+training faces (`python training/train_denoiser.py --data ../shared/data/celeba/train --out
+runs/denoiser`; the runs that made this one are in the ganmap repository's docs/training.md).
+
 ## Checkpoint selection
 Snapshots after each epoch were scored by how well the generator reproduces validation faces:
 the mean PSNR of G(z*) with z* = argmin ||x - G(z)||_1 (100 Adam steps, 2 restarts, first 32
@@ -138,6 +144,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=BUNDLED)
     parser.add_argument("--encoder-note", default="", help="how the encoder was trained, if any")
     parser.add_argument(
+        "--denoiser",
+        type=Path,
+        default=BUNDLED / "denoiser",
+        help="the learned denoiser to ship where the snapshot has none (training/"
+        "train_denoiser.py's output); default: the one bundled now",
+    )
+    parser.add_argument(
         "--training-note",
         type=Path,
         help="Markdown file: the card's Training section, for a run whose checkpoint.pt is not at "
@@ -154,6 +167,8 @@ def main() -> None:
 
     run = args.run
     pipe = RestorationPipeline.from_pretrained(args.snapshot)
+    if pipe.denoiser is None:  # trained apart from the GAN: keep shipping one
+        pipe.denoiser = Denoiser.from_pretrained(args.denoiser).eval().requires_grad_(False)
     selection = json.loads((run / "selection.json").read_text())
     report = json.loads(args.validation.read_text())
     if args.training_note is not None:
