@@ -110,3 +110,13 @@ def test_a_composites_noise_is_set_and_read_like_denoisings():
     task, found = ganmap.at_its_own_level(Colorization() + Denoising(0.2), noisy)
     assert task.noise.sigma == pytest.approx(0.05, rel=0.2) and "σ =" in found
     assert isinstance(task, Colorization), "the operator stays, its noise is the photo's"
+
+
+def test_a_noisy_inpainting_photo_is_noisy_around_its_holes():
+    clean = to_tensor(skimage.data.astronaut()[::2, ::2].copy())
+    exact, mask = ganmap.corrupt_photo(clean, "inpainting", seed=0)
+    noisy, same_mask = ganmap.corrupt_photo(clean, "inpainting+denoising", seed=0)
+    assert to_tensor(same_mask).equal(to_tensor(mask)), "the same holes"
+    known = to_tensor(mask)[0] < 0.5
+    difference = (to_tensor(noisy) - to_tensor(exact))[:, known]
+    assert difference.std().item() == pytest.approx(0.1, rel=0.25), "the paper's sigma, clipped"

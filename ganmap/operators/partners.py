@@ -5,10 +5,11 @@
 - `consistent(task, x, y)`: the consistency step, x made to agree with what y says;
 - `finish(task, x, y, ...)`: G's image made the final restoration, as the settings ask.
 
-They are registered here (`functools.singledispatch`) rather than written as methods, so that an
-operator stays its physics, and a new operator, or one made noisy (`SuperResolution() +
-Denoising(0.05)`), gets the generic partners: its estimate made consistent with y, and its
-projection, both onto the observation denoised first where it is noisy.
+`classical` and `consistent` are registered per operator class (`functools.singledispatch`)
+rather than written as methods, so that an operator stays its physics, and a new operator, or
+one made noisy (`SuperResolution() + Denoising(0.05)`), gets the generic partners: its estimate
+made consistent with y, and its projection, both onto the observation denoised first where it
+is noisy. `finish` blends where the operator has missing pixels (`Task.takes_mask`).
 """
 
 from __future__ import annotations

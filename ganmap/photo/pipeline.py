@@ -235,13 +235,14 @@ def corrupt_photo(
     task = get_task(task)
     clean = to_tensor(image).expand(3, -1, -1)
     _, height, width = clean.shape
+    generator = torch.Generator().manual_seed(check_seed(seed))
     if task.takes_mask:
         faces = detect_faces_any_way_up(clean, detectors=detectors)
         if not faces:
             raise NoFaceError()
         missing = default_holes(faces, task, height, width)
-        return to_pil(clean * ~missing), to_pil(missing[None].float())
-    generator = torch.Generator().manual_seed(check_seed(seed))
+        observed = task.noise.sample((clean * ~missing)[None], generator)[0]  # noisy, if it is
+        return to_pil(observed), to_pil(missing[None].float())
     return to_pil(behaviour.corrupt_photo(task, clean, generator)), None
 
 
