@@ -108,6 +108,13 @@ def noisy_composite(task: Task) -> bool:
     return isinstance(task.noise, Gaussian) and not task.is_identity
 
 
+def without_noise(task: Task, photo: torch.Tensor) -> tuple[Task, torch.Tensor]:
+    """(the task observed exactly, its noisy `photo` (C, H, W) denoised, C kept): what a noisy
+    composite's whole-photo steps work from."""
+    clean = denoised(photo.expand(3, -1, -1), task.noise.sigma)
+    return task.noiseless(), luma(clean[None])[0] if photo.shape[0] == 1 else clean
+
+
 # --- photo_scale ---------------------------------------------------------------------------------
 
 
@@ -213,10 +220,7 @@ def restore_classically(task: Task, photo: torch.Tensor) -> torch.Tensor:
     model, (3, H, W) times `photo_scale`: what the restored faces are put into. The photo
     itself unless a task knows better; a noisy composite's denoised first."""
     if noisy_composite(task):
-        photo = denoised(photo.expand(3, -1, -1), task.noise.sigma)
-        if task.observation_channels == 1:
-            photo = luma(photo[None])[0]
-        return restore_classically(task.noiseless(), photo)
+        return restore_classically(*without_noise(task, photo))
     return photo.expand(3, -1, -1)
 
 
@@ -224,7 +228,7 @@ def restore_classically(task: Task, photo: torch.Tensor) -> torch.Tensor:
 def _(task: SuperResolution, photo: torch.Tensor) -> torch.Tensor:
     """Bicubic upsampling by the factor (of the photo denoised first, where it is noisy)."""
     if noisy_composite(task):
-        photo = denoised(photo, task.noise.sigma)
+        task, photo = without_noise(task, photo)
     _, height, width = photo.shape
     size = (round(height * task.factor), round(width * task.factor))
     return F.interpolate(photo[None], size=size, mode="bicubic")[0].clamp(0, 1)
@@ -259,10 +263,8 @@ def consistent_photo(
     frames in the result, `denoiser` the learned denoiser for noisy photos. A noisy composite
     agrees with its photo denoised first."""
     if noisy_composite(task):
-        clean = denoised(photo.expand(3, -1, -1), task.noise.sigma)
-        if task.observation_channels == 1:
-            clean = luma(clean[None])[0]
-        return consistent_photo(task.noiseless(), image, clean, missing, frames, denoiser)
+        exact, clean = without_noise(task, photo)
+        return consistent_photo(exact, image, clean, missing, frames, denoiser)
     return image
 
 
