@@ -355,6 +355,31 @@ def test_colorization_keeps_the_photos_luma(tiny_pipeline, two):
     assert to_tensor(out.image).std(0).max() > 0.02, "some colour was added"
 
 
+def sepia(photo: torch.Tensor) -> torch.Tensor:
+    """A sepia print of `photo` (3, H, W): its luma, toned brown."""
+    gray = luma(photo[None])[0]
+    return torch.cat([gray * 1.07 + 0.03, gray * 0.95 + 0.02, gray * 0.75]).clamp(0, 1)
+
+
+def test_a_toned_photo_keeps_its_tone_where_no_face_is(tiny_pipeline, two):
+    """Colorization of a sepia print colours the faces and leaves the print around them as it
+    was: its luma exact, its brown kept away from the faces. A gray photo given in RGB is
+    restored as the same photo given as one channel: there is no tone to keep."""
+    photo, _ = two
+    toned = sepia(photo)
+    out = to_tensor(tiny_pipeline.restore_photo(toned, "colorization", progress=False).image)
+    assert (luma(out[None]) - luma(toned[None])).abs().max() < 0.01, "the print's luma kept"
+    far = (slice(None), slice(0, 40), slice(360, 400))  # the top right corner
+    tone = (toned - luma(toned[None])[0])[far].mean((1, 2))
+    kept = (out - luma(out[None])[0])[far].mean((1, 2))
+    assert tone.abs().max() > 0.05 and torch.allclose(kept, tone, atol=0.015), (tone, kept)
+
+    gray = luma(photo[None])[0]
+    as_rgb = tiny_pipeline.restore_photo(gray.expand(3, -1, -1), "colorization", progress=False)
+    as_gray = tiny_pipeline.restore_photo(gray, "colorization", progress=False)
+    assert (to_tensor(as_rgb.image) - to_tensor(as_gray.image)).abs().max() <= 1 / 255
+
+
 def test_super_resolution_output_is_four_times_the_observation(tiny_pipeline):
     """The photo 4x smaller, restored 4x larger, the faces' boxes in the output's pixels; a face
     of 80 px in the small photo (64 px or more) stays bicubic, one of 35 px is restored at its

@@ -8,7 +8,9 @@
 - `restore_classically(task, photo)`: the photo restored without a face model, what the faces
   are put into and what the detector sees;
 - `consistent_photo(task, image, photo, missing, frames)`: the restored photo made to agree with
-  what the observed photo pins down, at its full resolution.
+  what the observed photo pins down, at its full resolution;
+- `keep_tone(task, image, given, frames)`: what the photo as given had that the task's
+  observation dropped, kept where the model has nothing to say (a sepia print's tone).
 
 Each is registered per operator class (`functools.singledispatch`), so that an operator of
 one's own restores whole photos with the generic behaviour (the photo as it is around the
@@ -77,6 +79,9 @@ BACK_PROJECTIONS = 3
 #: The central share of each cell that a whole photo's result is clipped into: +0.07 to +0.12
 #: dB over the whole cell on three photo sets (an aligned face is clipped into its whole cell).
 PHOTO_CELL_SHARE = 0.75
+#: A photo whose colour departs from its luma by more than this on average (in [0, 1] units,
+#: about 2.5 levels of 255) is toned (sepia, cyanotype, a faded colour print), not gray.
+TONED = 0.01
 
 
 def photo_wiener(
@@ -329,3 +334,30 @@ def _(task: Quantization, image, photo, missing, frames, denoiser=None) -> torch
     where a face's restoration upsampled from 64 px, or the classical one around it, is more
     often wrong near a cell's edges than the truth is."""
     return task.project(image, photo, share=PHOTO_CELL_SHARE)
+
+
+# --- keep_tone -----------------------------------------------------------------------------------
+
+
+@singledispatch
+def keep_tone(
+    task: Task, image: torch.Tensor, given: torch.Tensor, frames: Sequence[FaceFrame]
+) -> torch.Tensor:
+    """The restored photo (3, H, W) with what the photo as `given` (C, H, W) had beyond the
+    task's observation kept where no face was restored: nothing, for most tasks."""
+    return image
+
+
+@keep_tone.register
+def _(task: Colorization, image, given, frames) -> torch.Tensor:
+    """A toned photo (sepia, cyanotype, a faded colour print) keeps its own colour, which its
+    gray observation dropped, wherever the faces' colours do not reach: the faces are coloured
+    and the print around them stays the same print. A gray photo is left as restored."""
+    if given.shape[0] != 3:
+        return image
+    gray = luma(given[None])[0]
+    tone = given - gray
+    if tone.abs().mean() <= TONED:
+        return image
+    reach = spread_chroma(torch.ones_like(gray), gray, frames)  # 1 over faces, fading to 0
+    return with_luma(image + (1 - reach.clamp(0, 1)) * tone, gray)

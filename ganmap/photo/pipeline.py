@@ -60,6 +60,7 @@ from ganmap.photo.alignment import FaceFrame, add_from_frame, frame_mask, warp_t
 from ganmap.photo.behaviour import (
     at_size,
     consistent_photo,
+    keep_tone,
     photo_scale,
     restore_classically,
     sampling,
@@ -281,7 +282,8 @@ class RestorationPipeline(FaceRestorationPipeline):
             NoFaceError (a ValueError) when no face is found: crop the face and call `__call__`.
         """
         task = get_task(task)
-        photo = read_photo(image, task)
+        given = to_tensor(image)
+        photo = read_photo(given, task)
         missing = read_mask(mask, photo, task)
         _, height, width = photo.shape
         scale = photo_scale(task)
@@ -313,6 +315,7 @@ class RestorationPipeline(FaceRestorationPipeline):
             )
 
         result = consistent_photo(task, result, photo, missing, placed, self.denoiser)
+        result = keep_tone(task, result, given, placed)
         return PhotoRestorationOutput(
             image=to_pil(result.clamp(0, 1)),
             observation=to_pil(photo.expand(3, -1, -1)),
