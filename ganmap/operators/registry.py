@@ -90,7 +90,8 @@ REGISTRY: dict[str, Entry] = {
             Colorization(),
             "Colorization",
             "Photo (gray)",
-            "takes the faces' colours as far as its outlines let them, fading to gray",
+            "takes the faces' colours as far as its outlines let them, fading to its own tone "
+            "(gray for a gray photo)",
             "Gray photo",
         ),
         Entry(
