@@ -168,7 +168,7 @@ def main() -> None:
     run = args.run
     pipe = RestorationPipeline.from_pretrained(args.snapshot)
     if pipe.denoiser is None:  # trained apart from the GAN: keep shipping one
-        pipe.denoiser = Denoiser.from_pretrained(args.denoiser).eval().requires_grad_(False)
+        pipe.denoiser = Denoiser.from_pretrained(args.denoiser)
     selection = json.loads((run / "selection.json").read_text())
     report = json.loads(args.validation.read_text())
     if args.training_note is not None:

@@ -68,13 +68,18 @@ class Task:
     @property
     def label(self) -> str:
         """The operator and its noise, as `get_task` reads it back: "super-resolution+denoising"."""
-        noisy = isinstance(self.noise, Gaussian) and not self.is_identity
-        return f"{self.name}+denoising" if noisy else self.name
+        return f"{self.name}+denoising" if self.is_noisy_composite else self.name
 
     @property
     def is_identity(self) -> bool:
         """Whether A is the identity (the observation is the image itself, noisy or rounded)."""
         return False
+
+    @property
+    def is_noisy_composite(self) -> bool:
+        """Whether this is an operator other than the identity made noisy (`SuperResolution() +
+        Denoising(0.05)`): its classical steps then work from the observation denoised first."""
+        return isinstance(self.noise, Gaussian) and not self.is_identity
 
     def corrupt(
         self, clean: torch.Tensor, generator: torch.Generator | None = None

@@ -24,7 +24,6 @@ from ganmap.classical.wiener import GROUPED, denoise, pilot_wiener
 from ganmap.operators.base import Task
 from ganmap.operators.denoising import Denoising
 from ganmap.operators.inpainting import Inpainting
-from ganmap.operators.noise import Gaussian
 from ganmap.operators.quantization import Quantization
 
 #: Window sides of a face's Wiener step, whose results are averaged: +0.04 dB over 6 alone.
@@ -34,7 +33,7 @@ WIENER_PATCHES = (6, 8)
 def denoised_observation(task: Task, observation: torch.Tensor) -> tuple[Task, torch.Tensor]:
     """(the task observed exactly, y denoised) for an operator with Gaussian noise other than
     the identity; (task, y) otherwise: what the exact partners then work from."""
-    if isinstance(task.noise, Gaussian) and not task.is_identity:
+    if task.is_noisy_composite:
         return task.noiseless(), denoise(observation, task.noise.sigma)
     return task, observation
 

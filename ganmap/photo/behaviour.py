@@ -7,15 +7,16 @@
 - `sampling(task, size)`: how such a face is sampled into its frame;
 - `restore_classically(task, photo)`: the photo restored without a face model, what the faces
   are put into and what the detector sees;
-- `consistent_photo(task, image, photo, missing, frames)`: the restored photo made to agree with
-  what the observed photo pins down, at its full resolution;
+- `consistent_photo(task, image, photo, missing, frames, denoiser)`: the restored photo made to
+  agree with what the observed photo pins down, at its full resolution;
 - `keep_tone(task, image, given, frames)`: what the photo as given had that the task's
   observation dropped, kept where the model has nothing to say (a sepia print's tone).
 
-Each is registered per operator class (`functools.singledispatch`), so that an operator of
-one's own restores whole photos with the generic behaviour (the photo as it is around the
-faces, the task unchanged at every face size), and an operator made noisy with Gaussian noise
-(`SuperResolution() + Denoising(0.05)`) behaves as its exact self on the photo denoised first.
+Each is registered per operator class (`functools.singledispatch`; the last two steps register
+as `restore_exactly` and `agree_exactly`), so that an operator of one's own restores whole
+photos with the generic behaviour (the photo as it is around the faces, the task unchanged at
+every face size), and an operator made noisy with Gaussian noise (`SuperResolution() +
+Denoising(0.05)`) behaves as its exact self on the photo denoised first.
 """
 
 from __future__ import annotations
@@ -108,11 +109,6 @@ def denoised(photo: torch.Tensor, sigma: float, *, max_grouped: int = 0) -> torc
     return photo_wiener(photo, first, sigma, max_grouped=max_grouped)
 
 
-def noisy_composite(task: Task) -> bool:
-    """Whether `task` is an operator other than the identity carrying Gaussian noise."""
-    return isinstance(task.noise, Gaussian) and not task.is_identity
-
-
 def without_noise(task: Task, photo: torch.Tensor) -> tuple[Task, torch.Tensor]:
     """(the task observed exactly, its noisy `photo` (C, H, W) denoised, C kept): what a noisy
     composite's whole-photo steps work from."""
@@ -167,7 +163,7 @@ def _(
 def at_size(task: Task, size: float) -> Task | None:
     """The task a face `size` photo pixels across meets once warped to the 64 x 64 frame, or
     None where the model has nothing to add: this task itself, unless the warp changes it."""
-    if noisy_composite(task):  # the noise resampled as the face is, to its observation's side
+    if task.is_noisy_composite:  # the noise resampled as the face is, to its observation's side
         exact = at_size(task.noiseless(), size)
         if exact is None:
             return None
@@ -219,32 +215,37 @@ def _(task: Quantization, size: float) -> Literal["area", "nearest"]:
 # --- restore_classically -------------------------------------------------------------------------
 
 
-@singledispatch
 def restore_classically(task: Task, photo: torch.Tensor) -> torch.Tensor:
     """The whole observed photo (C, H, W), its missing pixels filled, restored without a face
-    model, (3, H, W) times `photo_scale`: what the restored faces are put into. The photo
-    itself unless a task knows better; a noisy composite's denoised first."""
-    if noisy_composite(task):
-        return restore_classically(*without_noise(task, photo))
+    model, (3, H, W) times `photo_scale`: what the restored faces are put into. A noisy
+    composite's photo is denoised first, then restored as its exact operator's
+    (`restore_exactly`)."""
+    if task.is_noisy_composite:
+        task, photo = without_noise(task, photo)
+    return restore_exactly(task, photo)
+
+
+@singledispatch
+def restore_exactly(task: Task, photo: torch.Tensor) -> torch.Tensor:
+    """`restore_classically` for an operator observed exactly: the photo itself unless a task
+    knows better."""
     return photo.expand(3, -1, -1)
 
 
-@restore_classically.register
+@restore_exactly.register
 def _(task: SuperResolution, photo: torch.Tensor) -> torch.Tensor:
-    """Bicubic upsampling by the factor (of the photo denoised first, where it is noisy)."""
-    if noisy_composite(task):
-        task, photo = without_noise(task, photo)
+    """Bicubic upsampling by the factor."""
     _, height, width = photo.shape
     size = (round(height * task.factor), round(width * task.factor))
     return F.interpolate(photo[None], size=size, mode="bicubic")[0].clamp(0, 1)
 
 
-@restore_classically.register
+@restore_exactly.register
 def _(task: Denoising, photo: torch.Tensor) -> torch.Tensor:
     return denoised(photo, task.sigma, max_grouped=PHOTO_DENOISING.max_grouped_background_pixels)
 
 
-@restore_classically.register
+@restore_exactly.register
 def _(task: Quantization, photo: torch.Tensor) -> torch.Tensor:
     """The photo denoised as if its quantization error were white noise of the same sigma."""
     return denoised(photo, task.noise_sigma)
@@ -253,7 +254,6 @@ def _(task: Quantization, photo: torch.Tensor) -> torch.Tensor:
 # --- consistent_photo ----------------------------------------------------------------------------
 
 
-@singledispatch
 def consistent_photo(
     task: Task,
     image: torch.Tensor,
@@ -266,39 +266,46 @@ def consistent_photo(
     down, at its full resolution (as `ganmap.operators.partners.consistent` does for a frame);
     `missing` (H, W) is the photo's hole for a task that takes a mask, `frames` the faces'
     frames in the result, `denoiser` the learned denoiser for noisy photos. A noisy composite
-    agrees with its photo denoised first."""
-    if noisy_composite(task):
-        exact, clean = without_noise(task, photo)
-        return consistent_photo(exact, image, clean, missing, frames, denoiser)
+    agrees with its photo denoised first, as its exact operator does (`agree_exactly`)."""
+    if task.is_noisy_composite:
+        task, photo = without_noise(task, photo)
+    return agree_exactly(task, image, photo, missing, frames, denoiser)
+
+
+@singledispatch
+def agree_exactly(
+    task: Task,
+    image: torch.Tensor,
+    photo: torch.Tensor,
+    missing: torch.Tensor | None,
+    frames: Sequence[FaceFrame],
+    denoiser: Denoiser | None = None,
+) -> torch.Tensor:
+    """`consistent_photo` for an operator observed exactly: the image itself unless a task
+    knows better."""
     return image
 
 
-@consistent_photo.register
+@agree_exactly.register
 def _(task: Inpainting, image, photo, missing, frames, denoiser=None) -> torch.Tensor:
     """Every observed pixel exactly as observed: only the holes are restored."""
-    if noisy_composite(task):
-        return consistent_photo.dispatch(Task)(task, image, photo, missing, frames, denoiser)
     return torch.where(missing, image, photo)
 
 
-@consistent_photo.register
+@agree_exactly.register
 def _(task: Colorization, image, photo, missing, frames, denoiser=None) -> torch.Tensor:
     """The faces' colours spread over the gray photo up to its edges, not pasted as squares
     (`ganmap.photo.colour_spread`), on the photo's own luma at full resolution, finer than the
     faces' 64 px restorations; `with_luma` keeps that luma exact."""
-    if noisy_composite(task):
-        return consistent_photo.dispatch(Task)(task, image, photo, missing, frames, denoiser)
     chroma = spread_chroma(image - luma(image[None])[0], photo, frames)
     return with_luma(photo + chroma, photo)
 
 
-@consistent_photo.register
+@agree_exactly.register
 def _(task: SuperResolution, image, photo, missing, frames, denoiser=None) -> torch.Tensor:
     """Iterative back-projection (Irani and Peleg, 1991) at full resolution: the restored
     photo shrunk as the low-resolution photo was made (bicubic; area averaging for the
     other kernels), and what it misses of the photo upsampled and added back."""
-    if noisy_composite(task):
-        return consistent_photo.dispatch(Task)(task, image, photo, missing, frames, denoiser)
     mode = dict(mode="bicubic", antialias=True) if task.kernel == "bicubic" else dict(mode="area")
     for _ in range(BACK_PROJECTIONS):
         shrunk = F.interpolate(image[None], size=photo.shape[1:], **mode)[0]
@@ -307,7 +314,7 @@ def _(task: SuperResolution, image, photo, missing, frames, denoiser=None) -> to
     return image.clamp(0, 1)
 
 
-@consistent_photo.register
+@agree_exactly.register
 def _(task: Denoising, image, photo, missing, frames, denoiser=None) -> torch.Tensor:
     """A weighted mean of three restorations of the noisy photo whose errors differ: the photo
     Wiener-filtered at its full resolution, the learned denoiser's correction of it and the
@@ -328,7 +335,7 @@ def _(task: Denoising, image, photo, missing, frames, denoiser=None) -> torch.Te
     return (each * (filtered + corrected) + network * learned)[0]
 
 
-@consistent_photo.register
+@agree_exactly.register
 def _(task: Quantization, image, photo, missing, frames, denoiser=None) -> torch.Tensor:
     """Each pixel clipped into the central `PHOTO_CELL_SHARE` of its cell at full resolution,
     where a face's restoration upsampled from 64 px, or the classical one around it, is more
