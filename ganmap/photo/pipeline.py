@@ -5,8 +5,9 @@
     out.image.save("restored.png"); out.faces[0].restoration
 
 The model knows one thing: a 64 x 64 face in the training framing. For each face found
-(`ganmap.photo.detection`) the photo is warped onto that framing (`ganmap.photo.alignment`), and the face gets the
-observation its task really meets at its size in the photo, not the paper's 64 x 64 one:
+(`ganmap.photo.detection`) the photo is warped onto that framing (`ganmap.photo.alignment`),
+and the face gets the observation its task really meets at its size in the photo, not the
+paper's 64 x 64 one:
 
 - super-resolution: a face L px across in the low-resolution photo is an observation of round(L)
   px, restored with `SuperResolution(factor=64 / round(L))`; from 64 px on the model has nothing
